@@ -1,0 +1,2 @@
+-- auth's database is made by the image (POSTGRES_DB); query keeps its read models apart.
+CREATE DATABASE invoices_query OWNER invoices;
