@@ -33,7 +33,7 @@ def nats_server_binary() -> Path:
     return Path(found)
 
 
-def _log_tail(path: Path, lines: int = 20) -> str:
+def _log_tail(path: Path, lines: int = 5) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
@@ -74,6 +74,10 @@ class NatsServer:
     def start(self, timeout: float = 20.0) -> None:
         if self.running:
             return
+        for port in (self.port, self.monitor_port):
+            # Another server on the port would answer the readiness check in our place.
+            if port_is_open(self.host, port):
+                raise RuntimeError(f"port {port} on {self.host} is already in use")
         self.store_dir.mkdir(parents=True, exist_ok=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         command = [
@@ -86,7 +90,7 @@ class NatsServer:
         ]  # fmt: skip
         self._log_file = self.log_path.open("ab")
         logger.info("starting nats-server on %s (log %s)", self.url, self.log_path)
-        self._process = subprocess.Popen(  # noqa: S603
+        self._process = subprocess.Popen(
             command, stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
         try:
