@@ -1,0 +1,1 @@
+"""Ingest: accepts invoice uploads, stores the files and appends InvoiceUploaded."""

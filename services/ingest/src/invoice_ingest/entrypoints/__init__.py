@@ -1,0 +1,1 @@
+"""How requests reach the ingest use cases: HTTP routes."""
