@@ -12,15 +12,16 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, TypeVar
 from urllib.parse import quote, unquote
 
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 CHUNK_SIZE = 256 * 1024
+T = TypeVar("T")
 
 
 class ObjectNotFound(Exception):
@@ -174,7 +175,7 @@ class MinioObjectStore:
 
         await self._call(ensure)
 
-    async def _call(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         from minio.error import S3Error
         from urllib3.exceptions import HTTPError
 
