@@ -1,0 +1,1 @@
+"""The gateway: the one HTTP entry point a frontend talks to."""

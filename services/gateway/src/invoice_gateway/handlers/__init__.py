@@ -1,0 +1,1 @@
+"""The gateway's use cases: forwarding a request, describing the API."""
