@@ -1,0 +1,1 @@
+"""PostgreSQL (read model, migrations) and NATS JetStream (the projection's consumer)."""
