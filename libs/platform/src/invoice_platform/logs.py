@@ -72,8 +72,11 @@ def configure_logging(service: str, level: str = "INFO", json: bool | None = Non
         formatter = _TextFormatter(f"%(asctime)s %(levelname)-7s {service} %(name)s: %(message)s")
     handler.setFormatter(formatter)
     handler.addFilter(_ContextFilter(service))
+    handler.set_name("invoice-platform")
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    # Replace only our own handler, so that handlers others installed (pytest's capture) stay.
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != "invoice-platform"]
+    root.addHandler(handler)
     root.setLevel(level.upper())
     # Request lines come from our own middleware, with the request id; uvicorn's would repeat them.
     logging.getLogger("uvicorn.access").disabled = True
