@@ -1,0 +1,1 @@
+"""Evaluation kit for invoice extraction: a synthetic dataset with ground truth, and scoring."""
