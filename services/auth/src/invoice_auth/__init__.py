@@ -1,0 +1,1 @@
+"""The auth service: accounts, refresh sessions, per-user settings and signing keys."""
