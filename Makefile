@@ -31,5 +31,17 @@ format: bootstrap
 typecheck: bootstrap
 	$(UV) run --frozen mypy contracts/src libs/platform/src
 
+## Score both extraction providers on eval/dataset: the offline reader, and the OpenAI path
+## against the fake OpenAI answering each document's ground truth.
+eval: bootstrap
+	$(UV) run --frozen python -m invoice_evaluation.run --folder eval/dataset --provider offline
+	$(UV) run --frozen python -m invoice_evaluation.run --folder eval/dataset --provider openai \
+		--option answers_from=eval/dataset
+
+## One extractor's throughput as invoices in flight grow; the offline reader's time per page.
+bench: bootstrap
+	$(UV) run --frozen python bench/extractor_throughput.py
+	$(UV) run --frozen python bench/offline_pages.py
+
 clean-data:
 	rm -rf .data

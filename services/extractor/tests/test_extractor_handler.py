@@ -179,7 +179,7 @@ async def test_a_permanent_failure_appends_a_failure_event_and_acks() -> None:
 
 async def test_a_file_without_text_and_without_a_key_fails_permanently() -> None:
     scenario = Scenario()
-    scenario.offline.errors.append(errors.no_text_layer())
+    scenario.offline.errors.append(errors.no_text_found())
     delivery = scenario.delivery()
 
     await scenario.handler(delivery)
@@ -187,7 +187,7 @@ async def test_a_file_without_text_and_without_a_key_fails_permanently() -> None
     assert delivery.settlement == ("ack", None)
     [event] = scenario.outcomes
     assert isinstance(event, InvoiceExtractionFailed)
-    assert event.data.error_code == "no_text_layer"
+    assert event.data.error_code == "no_text_found"
 
 
 async def test_a_missing_file_fails_permanently() -> None:

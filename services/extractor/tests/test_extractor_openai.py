@@ -9,15 +9,18 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-import openai
 import pytest
+from extractor_clock import FakeClock
 from extractor_documents import english_invoice, png_invoice
 from invoice_contracts.extraction import invoice_data_json_schema
+from invoice_devstack.fake_openai import FakeOpenAI
 from invoice_extractor.adapters.openai_provider import (
     MAX_PDF_BYTES,
     OpenAIClients,
     OpenAIProvider,
+    openai_client,
 )
+from invoice_extractor.domain.call_retry import CallRetryPolicy
 from invoice_extractor.domain.errors import ExtractionError
 from invoice_extractor.domain.model import Document, UserExtractionSettings
 from invoice_extractor.domain.prompts import DEFAULT_PROMPT, DEFAULT_PROMPT_VERSION
@@ -57,14 +60,28 @@ def key(scenario: str) -> str:
     return f"sk-fake-{scenario}-{uuid.uuid4().hex[:12]}"
 
 
-def make_provider(fake_openai, *, timeout: float = 10.0, max_retries: int = 2) -> OpenAIProvider:  # type: ignore[no-untyped-def]
-    def create(api_key: str) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(
-            api_key=api_key, base_url=fake_openai.base_url, timeout=timeout, max_retries=max_retries
-        )
-
+def make_provider(
+    fake_openai: FakeOpenAI,
+    *,
+    timeout: float = 10.0,
+    budget: float = 20.0,
+    clock: FakeClock | None = None,
+) -> OpenAIProvider:
+    """A provider whose retry waits only move `clock` (full jitter pinned to its top)."""
+    clock = clock or FakeClock()
     return OpenAIProvider(
-        OpenAIClients(create, capacity=4), default_model="gpt-4o-mini", timeout_seconds=timeout
+        OpenAIClients(
+            lambda api_key: openai_client(
+                api_key, base_url=fake_openai.base_url, timeout_seconds=timeout
+            ),
+            capacity=4,
+        ),
+        default_model="gpt-4o-mini",
+        timeout_seconds=timeout,
+        retry=CallRetryPolicy(budget_seconds=budget, base_seconds=0.5, cap_seconds=8.0),
+        sleep=clock.sleep,
+        clock=clock,
+        uniform=lambda: 1.0,
     )
 
 
@@ -76,7 +93,7 @@ def png_document() -> Document:
     return Document(bytes=png_invoice(), content_type="image/png", file_name="scan.png")
 
 
-def requests_for(fake_openai, document: Document) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def requests_for(fake_openai: FakeOpenAI, document: Document) -> list[dict[str, Any]]:
     digest = hashlib.sha256(document.bytes).hexdigest()
     return [r for r in fake_openai.requests if r["document_sha256"] == digest]
 
@@ -87,7 +104,7 @@ async def extract_failure(provider: OpenAIProvider, api_key: str) -> ExtractionE
     return failure.value
 
 
-async def test_a_pdf_is_sent_as_a_file_part_with_a_strict_schema(fake_openai) -> None:  # type: ignore[no-untyped-def]
+async def test_a_pdf_is_sent_as_a_file_part_with_a_strict_schema(fake_openai: FakeOpenAI) -> None:
     document = pdf_document()
     fake_openai.set_answer(hashlib.sha256(document.bytes).hexdigest(), ANSWER)
     provider = make_provider(fake_openai)
@@ -115,7 +132,7 @@ async def test_a_pdf_is_sent_as_a_file_part_with_a_strict_schema(fake_openai) ->
     assert base64.b64decode(file_part["file"]["file_data"][len(prefix) :]) == document.bytes
 
 
-async def test_usage_and_cost_are_taken_from_the_answer(fake_openai) -> None:  # type: ignore[no-untyped-def]
+async def test_usage_and_cost_are_taken_from_the_answer(fake_openai: FakeOpenAI) -> None:
     provider = make_provider(fake_openai)
 
     result = await provider.extract(
@@ -129,7 +146,7 @@ async def test_usage_and_cost_are_taken_from_the_answer(fake_openai) -> None:  #
     assert result.cost_usd == expected
 
 
-async def test_a_png_is_sent_as_a_high_detail_image_part(fake_openai) -> None:  # type: ignore[no-untyped-def]
+async def test_a_png_is_sent_as_a_high_detail_image_part(fake_openai: FakeOpenAI) -> None:
     document = png_document()
     provider = make_provider(fake_openai)
 
@@ -146,7 +163,7 @@ async def test_a_png_is_sent_as_a_high_detail_image_part(fake_openai) -> None:  
     )
 
 
-async def test_the_users_prompt_and_model_are_used(fake_openai) -> None:  # type: ignore[no-untyped-def]
+async def test_the_users_prompt_and_model_are_used(fake_openai: FakeOpenAI) -> None:
     document = pdf_document()
     provider = make_provider(fake_openai)
     settings = UserExtractionSettings(
@@ -161,7 +178,7 @@ async def test_the_users_prompt_and_model_are_used(fake_openai) -> None:  # type
     assert result.prompt_version is not None and result.prompt_version.startswith("custom-")
 
 
-async def test_an_invalid_key_fails_permanently_without_echoing_it(fake_openai) -> None:  # type: ignore[no-untyped-def]
+async def test_an_invalid_key_fails_permanently_without_echoing_it(fake_openai: FakeOpenAI) -> None:
     api_key = key("invalid")
 
     error = await extract_failure(make_provider(fake_openai), api_key)
@@ -172,17 +189,38 @@ async def test_an_invalid_key_fails_permanently_without_echoing_it(fake_openai) 
     assert api_key[-4:] not in str(error)
 
 
-async def test_an_exhausted_quota_fails_permanently(fake_openai) -> None:  # type: ignore[no-untyped-def]
-    error = await extract_failure(make_provider(fake_openai, max_retries=0), key("quota"))
-
-    assert error.error_code == "quota_exhausted"
-    assert not error.transient
-
-
-async def test_a_rate_limit_is_waited_out_by_the_clients_retry(fake_openai) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("scenario", "error_code"),
+    [
+        ("invalid", "invalid_api_key"),
+        ("quota", "quota_exhausted"),
+        ("refusal", "refused"),
+        ("malformed", "invalid_output"),
+    ],
+)
+async def test_a_permanent_failure_is_not_retried(
+    fake_openai: FakeOpenAI, scenario: str, error_code: str
+) -> None:
     document = pdf_document()
-    provider = make_provider(fake_openai)
-    started = time.monotonic()
+    clock = FakeClock()
+
+    with pytest.raises(ExtractionError) as failure:
+        await make_provider(fake_openai, clock=clock).extract(
+            document, UserExtractionSettings(openai_api_key=key(scenario))
+        )
+
+    assert failure.value.error_code == error_code
+    assert not failure.value.transient
+    assert failure.value.reason.endswith(".")
+    assert len(requests_for(fake_openai, document)) == 1
+    assert clock.sleeps == []
+
+
+async def test_a_rate_limit_is_waited_out_for_its_retry_after(fake_openai: FakeOpenAI) -> None:
+    document = pdf_document()
+    clock = FakeClock()
+    provider = make_provider(fake_openai, clock=clock)
+    provider.uniform = lambda: 0.0
 
     result = await provider.extract(
         document, UserExtractionSettings(openai_api_key=key("ratelimit"))
@@ -190,51 +228,89 @@ async def test_a_rate_limit_is_waited_out_by_the_clients_retry(fake_openai) -> N
 
     assert result.data.invoice_number is not None
     assert len(requests_for(fake_openai, document)) == 2
-    # The fake answers Retry-After: 1, which the client honours instead of its own backoff.
-    assert time.monotonic() - started >= 0.9
+    # The fake answers Retry-After: 1, a floor under the jittered backoff of 0 here.
+    assert clock.sleeps == [1.0]
 
 
-async def test_a_persistent_rate_limit_is_transient(fake_openai) -> None:  # type: ignore[no-untyped-def]
-    error = await extract_failure(make_provider(fake_openai, max_retries=0), key("ratelimit"))
-
-    assert error.error_code == "openai_rate_limited"
-    assert error.transient
-
-
-async def test_a_single_server_error_is_retried_by_the_client(fake_openai) -> None:  # type: ignore[no-untyped-def]
+async def test_a_rate_limit_beyond_the_budget_is_handed_on_with_its_retry_after(
+    fake_openai: FakeOpenAI,
+) -> None:
     document = pdf_document()
+    clock = FakeClock()
 
-    result = await make_provider(fake_openai).extract(
+    with pytest.raises(ExtractionError) as failure:
+        await make_provider(fake_openai, budget=0.5, clock=clock).extract(
+            document, UserExtractionSettings(openai_api_key=key("ratelimit"))
+        )
+
+    assert failure.value.error_code == "openai_rate_limited"
+    assert failure.value.transient
+    assert failure.value.retry_after_seconds == 1.0
+    assert clock.sleeps == []
+    assert len(requests_for(fake_openai, document)) == 1
+
+
+async def test_a_single_server_error_is_retried(fake_openai: FakeOpenAI) -> None:
+    document = pdf_document()
+    clock = FakeClock()
+
+    result = await make_provider(fake_openai, clock=clock).extract(
         document, UserExtractionSettings(openai_api_key=key("flaky"))
     )
 
     assert result.data.total is not None
     assert len(requests_for(fake_openai, document)) == 2
+    assert clock.sleeps == [0.5]
 
 
-async def test_a_persistent_server_error_is_transient(fake_openai) -> None:  # type: ignore[no-untyped-def]
-    error = await extract_failure(make_provider(fake_openai, max_retries=0), key("error"))
+async def test_a_persistent_server_error_is_transient_once_the_budget_is_spent(
+    fake_openai: FakeOpenAI,
+) -> None:
+    document = pdf_document()
+    clock = FakeClock()
 
-    assert error.error_code == "openai_unavailable"
-    assert error.transient
+    with pytest.raises(ExtractionError) as failure:
+        await make_provider(fake_openai, clock=clock).extract(
+            document, UserExtractionSettings(openai_api_key=key("error"))
+        )
+
+    assert failure.value.error_code == "openai_unavailable"
+    assert failure.value.transient
+    # 15.5 s of waits fit the 20 s budget; the next 8 s would not, so they go with the error.
+    assert clock.sleeps == [0.5, 1.0, 2.0, 4.0, 8.0]
+    assert failure.value.retry_after_seconds == 8.0
+    assert len(requests_for(fake_openai, document)) == 6
 
 
-async def test_a_slow_answer_times_out_as_transient(fake_openai) -> None:  # type: ignore[no-untyped-def]
-    provider = make_provider(fake_openai, timeout=0.3, max_retries=0)
+async def test_a_slow_answer_times_out_as_transient(fake_openai: FakeOpenAI) -> None:
+    document = pdf_document()
+    clock = FakeClock()
+    provider = make_provider(fake_openai, timeout=0.3, budget=1.0, clock=clock)
+    started = time.monotonic()
 
-    error = await extract_failure(provider, key("slow"))
+    with pytest.raises(ExtractionError) as failure:
+        await provider.extract(document, UserExtractionSettings(openai_api_key=key("slow")))
 
-    assert error.error_code == "openai_timeout"
-    assert error.transient
+    assert failure.value.error_code == "openai_timeout"
+    assert failure.value.transient
+    assert clock.sleeps == [0.5]
+    assert failure.value.retry_after_seconds == 1.0
+    assert len(requests_for(fake_openai, document)) == 2
+    # Each attempt was cut at 0.3 s although the fake takes 5 s to answer.
+    assert time.monotonic() - started < 3.0
 
 
 async def test_an_unreachable_openai_is_transient(unused_tcp_port: int) -> None:
-    def create(api_key: str) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(
-            api_key=api_key, base_url=f"http://127.0.0.1:{unused_tcp_port}/v1", max_retries=0
-        )
-
-    provider = OpenAIProvider(OpenAIClients(create), default_model="gpt-4o-mini", timeout_seconds=5)
+    provider = OpenAIProvider(
+        OpenAIClients(
+            lambda api_key: openai_client(
+                api_key, base_url=f"http://127.0.0.1:{unused_tcp_port}/v1", timeout_seconds=5
+            )
+        ),
+        default_model="gpt-4o-mini",
+        timeout_seconds=5,
+        retry=CallRetryPolicy(budget_seconds=0.0),
+    )
 
     error = await extract_failure(provider, key("ok"))
 
@@ -242,23 +318,11 @@ async def test_an_unreachable_openai_is_transient(unused_tcp_port: int) -> None:
     assert error.transient
 
 
-async def test_malformed_output_fails_permanently(fake_openai) -> None:  # type: ignore[no-untyped-def]
-    error = await extract_failure(make_provider(fake_openai), key("malformed"))
-
-    assert error.error_code == "invalid_output"
-    assert not error.transient
-
-
-async def test_a_refusal_fails_permanently(fake_openai) -> None:  # type: ignore[no-untyped-def]
-    error = await extract_failure(make_provider(fake_openai), key("refusal"))
-
-    assert error.error_code == "refused"
-    assert not error.transient
-
-
-async def test_output_off_the_schema_fails_permanently(fake_openai) -> None:  # type: ignore[no-untyped-def]
+async def test_output_off_the_schema_fails_permanently(fake_openai: FakeOpenAI) -> None:
     document = pdf_document()
-    fake_openai.set_answer(hashlib.sha256(document.bytes).hexdigest(), {"total": 12.5})
+    fake_openai.set_answer(
+        hashlib.sha256(document.bytes).hexdigest(), {"summary": "An invoice of 12.50 EUR"}
+    )
 
     with pytest.raises(ExtractionError) as failure:
         await make_provider(fake_openai).extract(
@@ -268,7 +332,7 @@ async def test_output_off_the_schema_fails_permanently(fake_openai) -> None:  # 
     assert failure.value.error_code == "invalid_output"
 
 
-async def test_a_file_beyond_openais_limit_is_not_sent(fake_openai) -> None:  # type: ignore[no-untyped-def]
+async def test_a_file_beyond_openais_limit_is_not_sent(fake_openai: FakeOpenAI) -> None:
     document = Document(
         bytes=b"%PDF" + bytes(MAX_PDF_BYTES), content_type="application/pdf", file_name="big.pdf"
     )
@@ -283,7 +347,7 @@ async def test_a_file_beyond_openais_limit_is_not_sent(fake_openai) -> None:  # 
     assert requests_for(fake_openai, document) == []
 
 
-async def test_one_client_serves_every_extraction_of_a_key(fake_openai) -> None:  # type: ignore[no-untyped-def]
+async def test_one_client_serves_every_extraction_of_a_key(fake_openai: FakeOpenAI) -> None:
     provider = make_provider(fake_openai)
     api_key = key("ok")
 

@@ -1,7 +1,10 @@
-"""The per-key client cache: reuse, bounded size, and closing only idle clients."""
+"""The per-key client cache and slots: reuse, bounded size, and forgetting only idle keys."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from invoice_extractor.adapters.key_slots import KeySlots
 from invoice_extractor.adapters.openai_provider import OpenAIClients
 
 
@@ -9,6 +12,7 @@ class FakeClient:
     def __init__(self, api_key: str) -> None:
         self.api_key = api_key
         self.closed = False
+        self.chat = SimpleNamespace(completions=SimpleNamespace())
 
     async def close(self) -> None:
         self.closed = True
@@ -58,6 +62,15 @@ async def test_an_evicted_client_in_use_is_closed_only_when_released() -> None:
     assert busy.closed  # type: ignore[attr-defined]
 
 
+async def test_warming_up_closes_its_throwaway_client_and_caches_none() -> None:
+    clients, created = cache(capacity=2)
+
+    await clients.warm_up()
+
+    assert [client.closed for client in created] == [True]
+    assert len(clients) == 0
+
+
 async def test_closing_the_cache_closes_every_client() -> None:
     clients, created = cache(capacity=4)
     for key in ("sk-a", "sk-b"):
@@ -68,3 +81,27 @@ async def test_closing_the_cache_closes_every_client() -> None:
 
     assert all(client.closed for client in created)
     assert len(clients) == 0
+
+
+async def test_slots_are_kept_for_a_bounded_number_of_idle_keys() -> None:
+    slots = KeySlots(per_key=1, capacity=2)
+
+    async with slots.slot("sk-in-use"):
+        for api_key in ("sk-a", "sk-b", "sk-c"):
+            async with slots.slot(api_key):
+                pass
+        # The key in use stays: forgetting it would let a second call of it start.
+        assert len(slots) == 2
+
+    async with slots.slot("sk-d"):
+        pass
+    assert len(slots) == 2
+
+
+async def test_slots_remember_keys_by_hash_only() -> None:
+    slots = KeySlots(per_key=1)
+
+    async with slots.slot("sk-proj-a-secret-key"):
+        remembered = repr(slots.__dict__)
+
+    assert "sk-proj-a-secret-key" not in remembered

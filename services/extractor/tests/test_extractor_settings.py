@@ -53,3 +53,22 @@ def test_production_refuses_the_development_service_token(monkeypatch: pytest.Mo
 
     monkeypatch.setenv("INTERNAL_SERVICE_TOKEN", "a-real-secret")
     assert ExtractorSettings().environment == "production"
+
+
+def test_offline_reading_limits_have_defaults_and_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    defaults = ExtractorSettings()
+    assert defaults.offline_page_timeout_seconds == 20
+    assert defaults.offline_max_pages == 20
+    assert defaults.offline_max_image_pixels == 40_000_000
+
+    monkeypatch.setenv("EXTRACTOR_OFFLINE_PAGE_TIMEOUT_SECONDS", "5")
+    monkeypatch.setenv("EXTRACTOR_OFFLINE_MAX_PAGES", "3")
+    monkeypatch.setenv("EXTRACTOR_OFFLINE_MAX_IMAGE_PIXELS", "25000000")
+
+    settings = ExtractorSettings()
+
+    assert settings.offline_page_timeout_seconds == 5
+    assert settings.offline_max_pages == 3
+    assert settings.offline_max_image_pixels == 25_000_000

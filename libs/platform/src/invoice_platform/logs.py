@@ -80,7 +80,8 @@ def configure_logging(service: str, level: str = "INFO", json: bool | None = Non
     root.setLevel(level.upper())
     # Request lines come from our own middleware, with the request id; uvicorn's would repeat them.
     logging.getLogger("uvicorn.access").disabled = True
-    for noisy in ("httpx", "httpcore", "botocore", "urllib3", "aiosqlite"):
+    # httpx2 and httpcore2 are the openai client's transport: a line for every LLM request.
+    for noisy in ("httpx", "httpcore", "httpx2", "httpcore2", "botocore", "urllib3", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -19,8 +19,14 @@ from invoice_platform.web import create_service_app
 
 from invoice_extractor.adapters.auth_settings import AuthSettingsClient
 from invoice_extractor.adapters.documents import ObjectStoreDocuments
+from invoice_extractor.adapters.key_slots import KeySlots
 from invoice_extractor.adapters.offline_provider import OfflineProvider
-from invoice_extractor.adapters.openai_provider import OpenAIClients, OpenAIProvider
+from invoice_extractor.adapters.openai_provider import (
+    OpenAIClients,
+    OpenAIProvider,
+    openai_client,
+)
+from invoice_extractor.domain.call_retry import CallRetryPolicy
 from invoice_extractor.domain.model import ExtractionProvider
 from invoice_extractor.entrypoints.consumer import (
     UPLOADED_SUBJECTS,
@@ -54,6 +60,7 @@ class Extractor:
         await self.broker.connect()
         await ensure_invoice_stream(self.broker)
         await declare_consumer(self.broker, self.consumer)
+        await self.openai_clients.warm_up()
         await self.broker.start()
         logger.info(
             "consuming %s as durable %s with up to %d extractions at once",
@@ -80,11 +87,10 @@ class Extractor:
 
 def openai_client_factory(settings: ExtractorSettings) -> OpenAIClients:
     def create(api_key: str) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(
-            api_key=api_key,
-            base_url=settings.openai_base_url or None,
-            timeout=settings.openai_timeout_seconds,
-            max_retries=settings.openai_max_retries,
+        return openai_client(
+            api_key,
+            base_url=settings.openai_base_url,
+            timeout_seconds=settings.openai_timeout_seconds,
         )
 
     return OpenAIClients(create, capacity=settings.openai_client_cache_size)
@@ -114,21 +120,36 @@ async def build_extractor(
             s3_bucket=settings.s3_bucket,
             s3_secure=settings.s3_secure,
         )
-    http = httpx.AsyncClient(timeout=settings.auth_timeout_seconds, transport=auth_transport)
+    # One kept-alive connection per worker: with httpx's default of 20, a busier extractor
+    # would open and close a connection to auth for most invoices.
+    connections = httpx.Limits(
+        max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+    )
+    http = httpx.AsyncClient(
+        timeout=settings.auth_timeout_seconds, transport=auth_transport, limits=connections
+    )
     openai_clients = openai_client_factory(settings)
     offline = OfflineProvider(
-        timeout_seconds=settings.offline_timeout_seconds, max_threads=settings.concurrency
+        timeout_seconds=settings.offline_timeout_seconds,
+        page_timeout_seconds=settings.offline_page_timeout_seconds,
+        max_pages=settings.offline_max_pages,
+        max_image_pixels=settings.offline_max_image_pixels,
+        max_threads=settings.concurrency,
     )
     chosen: Mapping[ProviderName, ExtractionProvider] = providers or {
         "openai": OpenAIProvider(
             openai_clients,
             default_model=settings.default_model,
             timeout_seconds=settings.openai_timeout_seconds,
+            slots=KeySlots(settings.openai_max_in_flight_per_key),
+            retry=CallRetryPolicy(budget_seconds=settings.openai_retry_budget_seconds),
         ),
         "offline": offline,
     }
 
-    broker = make_broker(settings.nats_url, SERVICE)
+    # FastStream's "Received"/"Processed" line per message only at DEBUG: the handler logs each
+    # delivery's outcome with its invoice id already.
+    broker = make_broker(settings.nats_url, SERVICE, log_level=logging.DEBUG)
     handler = ExtractInvoice(
         documents=ObjectStoreDocuments(object_store),
         settings=AuthSettingsClient(

@@ -30,3 +30,16 @@ POISON_MESSAGES = Counter(
     "extractor_poison_messages_total", "Messages that were not a readable InvoiceUploaded"
 )
 IN_FLIGHT = Gauge("extractor_in_flight", "Invoices being extracted right now")
+OPENAI_CALLS = Counter(
+    "extractor_openai_calls_total",
+    "Requests made to OpenAI, retries included, by result (ok or the failure's code)",
+    ["result"],
+)
+OPENAI_SLOT_WAIT = Histogram(
+    "extractor_openai_slot_wait_seconds",
+    "Time an OpenAI call waited for a free slot of its API key before it was sent",
+    buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+OPENAI_WAITING_FOR_SLOT = Gauge(
+    "extractor_openai_waiting_for_slot", "OpenAI calls waiting for a free slot of their API key"
+)

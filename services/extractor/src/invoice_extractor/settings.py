@@ -33,10 +33,16 @@ class ExtractorSettings(ServiceSettings):
     shutdown_grace_seconds: float = Field(default=20.0, ge=0.0)
 
     openai_timeout_seconds: float = Field(default=60.0, gt=0.0)
-    openai_max_retries: int = Field(default=2, ge=0, le=10)
+    # Retries happen in the provider within this budget (calls and waits), so that a delivery
+    # holds its worker for bounded time; beyond it the delivery goes back to the bus.
+    openai_retry_budget_seconds: float = Field(default=20.0, ge=0.0)
+    openai_max_in_flight_per_key: int = Field(default=8, ge=1, le=1024)
     openai_client_cache_size: int = Field(default=64, ge=1)
     default_model: str = Field(default="gpt-4o-mini", pattern=r"^[A-Za-z0-9._:/-]{1,100}$")
     offline_timeout_seconds: float = Field(default=30.0, gt=0.0)
+    offline_page_timeout_seconds: float = Field(default=20.0, gt=0.0)
+    offline_max_pages: int = Field(default=20, ge=1, le=1000)
+    offline_max_image_pixels: int = Field(default=40_000_000, ge=1_000_000, le=170_000_000)
     auth_timeout_seconds: float = Field(default=5.0, gt=0.0)
 
     nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias="NATS_URL")

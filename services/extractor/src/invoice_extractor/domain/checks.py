@@ -30,8 +30,10 @@ def check_invoice(data: InvoiceData) -> list[ExtractionWarning]:
             warnings.append(
                 ExtractionWarning(
                     code="totals_mismatch",
-                    message=f"Subtotal {data.subtotal} plus tax {data.tax_total} is {plain}, "
-                    f"but the total is {data.total}.",
+                    message=f"Subtotal {data.subtotal} plus tax {data.tax_total}"
+                    + (f" plus shipping {data.shipping}" if data.shipping else "")
+                    + (f" less discounts {data.discount_total}" if data.discount_total else "")
+                    + f" is {adjusted}, but the total is {data.total}.",
                 )
             )
 
@@ -42,4 +44,13 @@ def check_invoice(data: InvoiceData) -> list[ExtractionWarning]:
                 message=f"The due date {data.due_date} is before the issue date {data.issue_date}.",
             )
         )
+
+    for position, item in enumerate(data.line_items, start=1):
+        if item.quantity is not None and item.quantity < 0:
+            warnings.append(
+                ExtractionWarning(
+                    code="negative_quantity",
+                    message=f"Line item {position} has a negative quantity ({item.quantity}).",
+                )
+            )
     return warnings

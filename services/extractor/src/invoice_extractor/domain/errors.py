@@ -9,11 +9,28 @@ from __future__ import annotations
 
 
 class ExtractionError(Exception):
-    def __init__(self, error_code: str, reason: str, *, transient: bool) -> None:
+    """`retry_after_seconds` is the earliest a transient failure is worth trying again, when
+    the failing party said so (a Retry-After header) or a retry budget ran out."""
+
+    def __init__(
+        self,
+        error_code: str,
+        reason: str,
+        *,
+        transient: bool,
+        retry_after_seconds: float | None = None,
+    ) -> None:
         super().__init__(f"{error_code}: {reason}")
         self.error_code = error_code
         self.reason = reason
         self.transient = transient
+        self.retry_after_seconds = retry_after_seconds
+
+    def deferred(self, seconds: float | None) -> ExtractionError:
+        """The same failure, not to be tried again for `seconds` (None: no such wait)."""
+        return ExtractionError(
+            self.error_code, self.reason, transient=self.transient, retry_after_seconds=seconds
+        )
 
 
 def _permanent(error_code: str, reason: str) -> ExtractionError:
@@ -27,24 +44,41 @@ def _transient(error_code: str, reason: str) -> ExtractionError:
 def unreadable_file() -> ExtractionError:
     return _permanent(
         "unreadable_file",
-        "The PDF could not be read: it may be damaged or password-protected. "
+        "The file could not be read: it may be damaged or password-protected. "
         "Upload it again or try another file.",
     )
 
 
-def no_text_layer() -> ExtractionError:
+def no_text_found() -> ExtractionError:
     return _permanent(
-        "no_text_layer",
-        "This file has no text layer and no OpenAI API key is set: add your key in Settings "
-        "to extract scanned documents and images.",
+        "no_text_found",
+        "No text could be found in this file, not even by OCR: check that it is a legible "
+        "invoice, or add your OpenAI API key in Settings to let a language model read it.",
     )
 
 
-def reading_timed_out(seconds: float) -> ExtractionError:
+def ocr_unavailable() -> ExtractionError:
+    return _permanent(
+        "ocr_unavailable",
+        "This file has pages without a text layer, and OCR is not available on this server. "
+        "Add your OpenAI API key in Settings, or upload a PDF with a text layer.",
+    )
+
+
+def image_too_large(max_pixels: int) -> ExtractionError:
+    return _permanent(
+        "image_too_large",
+        f"The image has more than {max_pixels / 1_000_000:g} million pixels, more than the "
+        "offline reader accepts. Upload it at a lower resolution (200 dpi is plenty).",
+    )
+
+
+def reading_timed_out(seconds: float, *, page: int | None = None) -> ExtractionError:
+    what = f"Reading page {page} of the file" if page is not None else "Reading the file"
     return _permanent(
         "reading_timed_out",
-        f"Reading the PDF's text took longer than {seconds:g} seconds. Add your OpenAI API key "
-        "in Settings, or upload a simpler file.",
+        f"{what} took longer than {seconds:g} seconds. Add your OpenAI API key in Settings, "
+        "or upload a simpler file.",
     )
 
 

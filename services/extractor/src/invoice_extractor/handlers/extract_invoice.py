@@ -217,7 +217,9 @@ class ExtractInvoice:
     ) -> Outcome:
         attempt = delivery.attempt
         if attempt < self.retry.max_deliver:
-            delay = self.retry.delay(attempt, self.uniform)
+            # A wait the failure asks for (OpenAI's Retry-After, an exhausted retry budget) is a
+            # floor: coming back sooner would only fail again and spend a delivery.
+            delay = max(self.retry.delay(attempt, self.uniform), error.retry_after_seconds or 0.0)
             logger.warning(
                 "transient failure %s on delivery %d of %d; retrying in %.1f s",
                 error.error_code,
