@@ -323,7 +323,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--in-flight", type=int, nargs="+", default=[1, 10, 50, 100])
     parser.add_argument("--delay", type=float, default=2.0, help="the fake OpenAI's answer delay")
-    parser.add_argument("--rounds", type=int, default=3, help="invoices = rounds x in flight")
+    parser.add_argument("--rounds", type=int, default=10, help="invoices = rounds x in flight")
     parser.add_argument("--min-invoices", type=int, default=5)
     parser.add_argument(
         "--warm-up-rounds",
