@@ -29,7 +29,7 @@ format: bootstrap
 	$(UV) run --frozen ruff check --fix .
 
 typecheck: bootstrap
-	$(UV) run --frozen mypy contracts/src libs/platform/src
+	$(UV) run --frozen mypy contracts/src libs/*/src services/*/src
 
 ## Score both extraction providers on eval/dataset: the offline reader, and the OpenAI path
 ## against the fake OpenAI answering each document's ground truth.
