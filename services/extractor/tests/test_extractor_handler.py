@@ -343,7 +343,7 @@ async def test_a_longer_bus_outage_naks_the_delivery() -> None:
     assert scenario.outcomes == []
 
 
-async def test_an_unavailable_bus_on_the_last_delivery_is_logged_as_an_error(
+async def test_an_unavailable_bus_on_the_last_delivery_is_logged_and_tried_again(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     scenario = Scenario(max_deliver=3)
@@ -351,11 +351,34 @@ async def test_an_unavailable_bus_on_the_last_delivery_is_logged_as_an_error(
     delivery = scenario.delivery(attempt=3)
 
     with caplog.at_level(logging.ERROR, logger="invoice_extractor"):
-        assert await scenario.handler(delivery) == "abandoned"
+        assert await scenario.handler(delivery) == "retry"
 
     assert delivery.settlement[0] == "nak"
     assert scenario.outcomes == []
     assert f"stream sequence {scenario.sequence}" in caplog.text
+
+    # The message comes back (the consumer delivers without limit); now the bus answers.
+    later = scenario.delivery(attempt=4)
+    assert await scenario.handler(later) == "failed"
+    [event] = scenario.outcomes
+    assert isinstance(event, InvoiceExtractionFailed)
+    assert event.data.error_code == "retries_exhausted"
+    assert later.settlement == ("ack", None)
+
+
+async def test_a_delivery_past_the_limit_fails_without_extracting_again() -> None:
+    # Earlier deliveries ended unsettled (the extractor crashed on this file each time).
+    scenario = Scenario(max_deliver=3)
+    delivery = scenario.delivery(attempt=4)
+
+    assert await scenario.handler(delivery) == "failed"
+
+    assert scenario.offline.calls == [] and scenario.openai.calls == []
+    [event] = scenario.outcomes
+    assert isinstance(event, InvoiceExtractionFailed)
+    assert event.data.error_code == "retries_exhausted"
+    assert "interrupted" in event.data.reason
+    assert delivery.settlement == ("ack", None)
 
 
 async def test_an_unexpected_error_is_retried_and_finally_reported() -> None:

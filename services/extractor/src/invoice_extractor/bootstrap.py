@@ -168,11 +168,13 @@ async def build_extractor(
         concurrency=settings.concurrency,
         lease_interval_seconds=settings.lease_interval_seconds,
     )
+    # JetStream delivers without limit: the handler counts deliveries and gives up with a
+    # failure event after max_deliver, so a message only leaves once its outcome is recorded.
     consumer = consumer_config(
         durable=settings.durable,
         subject=subject,
         ack_wait_seconds=settings.ack_wait_seconds,
-        max_deliver=settings.max_deliver,
+        max_deliver=-1,
     )
     subscriber = subscribe_uploads(broker, workers, consumer)
     return Extractor(

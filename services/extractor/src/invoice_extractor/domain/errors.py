@@ -210,6 +210,13 @@ def internal_error() -> ExtractionError:
     return _transient("internal_error", "The extractor failed unexpectedly.")
 
 
+def interrupted() -> ExtractionError:
+    return _transient(
+        "interrupted",
+        "The extraction was interrupted before it could finish, several times in a row.",
+    )
+
+
 def retries_exhausted(attempts: int, last: ExtractionError) -> ExtractionError:
     return _permanent(
         "retries_exhausted",

@@ -52,7 +52,7 @@ logger = logging.getLogger(__name__)
 tracer = trace.get_tracer("invoice_extractor")
 
 SOURCE = event_source("extractor")
-Outcome = Literal["extracted", "failed", "retry", "already_decided", "abandoned", "poison"]
+Outcome = Literal["extracted", "failed", "retry", "already_decided", "poison"]
 OutcomeEvent = InvoiceExtracted | InvoiceExtractionFailed
 
 
@@ -121,6 +121,11 @@ class ExtractInvoice:
 
     async def _extract(self, delivery: Delivery, upload: InvoiceUploaded) -> Outcome:
         provider: ProviderName | Literal["none"] = "none"
+        if delivery.attempt > self.retry.max_deliver:
+            # Every earlier delivery ended unsettled: the process stopped or lost the lease while
+            # working on this file, or the failure could not be written. Extracting again could
+            # crash again, so the invoice is reported as failed without another try.
+            return await self._give_up(delivery, upload, errors.interrupted(), provider)
         try:
             try:
                 document = await self.documents.fetch(upload.data)
@@ -232,6 +237,12 @@ class ExtractInvoice:
             await delivery.nak(delay)
             return "retry"
 
+        return await self._give_up(delivery, upload, error, provider)
+
+    async def _give_up(
+        self, delivery: Delivery, upload: InvoiceUploaded, error: ExtractionError, provider: str
+    ) -> Outcome:
+        attempt = delivery.attempt
         logger.warning("giving up after %d deliveries; last failure %s", attempt, error.error_code)
         failed = _failed_event(upload, errors.retries_exhausted(attempt, error), attempt)
         try:
@@ -239,20 +250,19 @@ class ExtractInvoice:
         except ConcurrentAppend:
             return await self._already_decided(delivery, provider)
         except BusUnavailable as exc:
-            # JetStream will not deliver this message again, and the failure cannot be written:
-            # the invoice stays "processing" until an operator replays it or the user uploads
-            # it again. Logged as an error so that it is never a silent loss.
+            # The consumer delivers without limit, so the message comes back after the delay
+            # and this delivery's successor writes the failure once the bus answers again.
             logger.error(
-                "abandoning the upload at stream sequence %d after %d deliveries: the failure "
-                "could not be recorded (%s)",
+                "could not record the failure of the upload at stream sequence %d after %d "
+                "deliveries (%s); it is retried later",
                 delivery.stream_sequence,
                 attempt,
                 exc,
             )
             NAKS.labels(errors.bus_unavailable().error_code).inc()
-            EXTRACTIONS.labels(provider, "abandoned").inc()
+            EXTRACTIONS.labels(provider, "retry").inc()
             await delivery.nak(self.retry.delay(attempt, self.uniform))
-            return "abandoned"
+            return "retry"
         await delivery.ack()
         EXTRACTIONS.labels(provider, "failed").inc()
         logger.info("appended %s after %d deliveries", failed.type, attempt)
