@@ -17,12 +17,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import jwt
 import uvicorn
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import StreamingResponse
-from invoice_platform.tokens import AUDIENCE, ISSUER
+from invoice_devstack.tokens import AccessTokenIssuer
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
@@ -52,30 +50,13 @@ async def eventually(check: Callable[[], Any], within: float = 5.0) -> Any:
         await asyncio.sleep(0.01)
 
 
-class SigningKey:
-    """An Ed25519 key like auth's: its public half served as a JWKS, its private half signs."""
+class SigningKey(AccessTokenIssuer):
+    """A key like auth's; the gateway only checks tokens, so any user will do for a token."""
 
-    def __init__(self, kid: str | None = None) -> None:
-        self.kid = kid or uuid.uuid4().hex
-        self.private_key = Ed25519PrivateKey.generate()
-
-    def jwks(self) -> dict[str, Any]:
-        public = jwt.algorithms.OKPAlgorithm.to_jwk(self.private_key.public_key(), as_dict=True)
-        return {"keys": [{**public, "kid": self.kid, "alg": "EdDSA", "use": "sig"}]}
-
-    def token(self, *, expires_in: int = 300, **claims: Any) -> str:
-        now = int(time.time())
-        payload = {
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "sub": str(uuid.uuid4()),
-            "jti": uuid.uuid4().hex,
-            "typ": "access",
-            "iat": now,
-            "exp": now + expires_in,
-            **claims,
-        }
-        return jwt.encode(payload, self.private_key, algorithm="EdDSA", headers={"kid": self.kid})
+    def token(
+        self, user_id: uuid.UUID | None = None, *, expires_in: int = 300, **claims: Any
+    ) -> str:
+        return super().token(user_id or uuid.uuid4(), expires_in=expires_in, **claims)
 
 
 @dataclass

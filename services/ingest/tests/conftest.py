@@ -8,20 +8,20 @@ from ingest_support import (
     FakeAppender,
     FakeIngest,
     FakeObjectStore,
-    TokenIssuer,
     ingest_settings,
     running,
 )
+from invoice_devstack.tokens import AccessTokenIssuer
 from invoice_ingest.bootstrap import create_app
 
 
 @pytest.fixture(scope="session")
-def issuer() -> TokenIssuer:
-    return TokenIssuer()
+def issuer() -> AccessTokenIssuer:
+    return AccessTokenIssuer()
 
 
 @pytest.fixture
-async def fake_ingest(issuer: TokenIssuer) -> AsyncIterator[FakeIngest]:
+async def fake_ingest(issuer: AccessTokenIssuer) -> AsyncIterator[FakeIngest]:
     store, appender = FakeObjectStore(), FakeAppender()
     settings = ingest_settings(max_upload_bytes=UNIT_MAX_UPLOAD_BYTES)
     app = create_app(settings, keys=issuer.key_set(), store=store, appender=appender)

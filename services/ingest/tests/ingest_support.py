@@ -1,29 +1,23 @@
-"""Test helpers for ingest: fakes of its ports, token issuing, sample files, a running app."""
+"""Test helpers for ingest: fakes of its ports, sample files, a running app."""
 
 from __future__ import annotations
 
 import io
-import json
 import struct
-import time
 import uuid
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, BinaryIO
 
 import httpx
-import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from invoice_contracts.events import InvoiceUploaded
 from invoice_ingest.settings import IngestSettings
 from invoice_platform.bus import Appended, BusUnavailable, ConcurrentAppend
 from invoice_platform.storage import ObjectInfo, ObjectNotFound, ObjectStoreUnavailable
-from invoice_platform.tokens import AUDIENCE, ISSUER, JwksKeySet
-from jwt.algorithms import OKPAlgorithm
 
 UNIT_MAX_UPLOAD_BYTES = 256 * 1024
 
@@ -115,41 +109,6 @@ class FakeAppender:
 
     def events_of(self, invoice_id: uuid.UUID | str) -> list[InvoiceUploaded]:
         return [e for e in self.events if e.subject == str(invoice_id)]
-
-
-@dataclass
-class TokenIssuer:
-    """Signs access tokens like auth does, with a key made for the test run."""
-
-    private_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
-    kid: str = field(default_factory=lambda: f"test-{uuid.uuid4().hex[:12]}")
-
-    def jwks(self) -> dict[str, Any]:
-        jwk = json.loads(OKPAlgorithm.to_jwk(self.private_key.public_key()))
-        return {"keys": [{**jwk, "kid": self.kid, "alg": "EdDSA", "use": "sig"}]}
-
-    def key_set(self) -> JwksKeySet:
-        # Nothing listens there: the keys are loaded up front, so no fetch is ever made.
-        keys = JwksKeySet("http://127.0.0.1:9/.well-known/jwks.json")
-        keys.load(self.jwks())
-        return keys
-
-    def token(self, user_id: uuid.UUID, *, expires_in: int = 300, **claims: Any) -> str:
-        now = int(time.time())
-        payload = {
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "typ": "access",
-            "sub": str(user_id),
-            "jti": uuid.uuid4().hex,
-            "iat": now,
-            "exp": now + expires_in,
-            **claims,
-        }
-        return jwt.encode(payload, self.private_key, algorithm="EdDSA", headers={"kid": self.kid})
-
-    def headers(self, user_id: uuid.UUID, **extra: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(user_id)}", **extra}
 
 
 def pdf_bytes(text: str = "Invoice 2024-001") -> bytes:

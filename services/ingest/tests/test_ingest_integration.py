@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 import httpx
 import nats
 import pytest
-from ingest_support import TokenIssuer, ingest_settings, pdf_bytes, png_bytes, running
+from ingest_support import ingest_settings, pdf_bytes, png_bytes, running
 from invoice_contracts.events import STREAM_NAME, InvoiceUploaded, invoice_subject, parse_event
+from invoice_devstack.tokens import AccessTokenIssuer
 from invoice_ingest.bootstrap import create_app
 from invoice_ingest.domain.idempotency import invoice_id_for_idempotency_key
 from invoice_ingest.service import IngestService
@@ -50,7 +51,7 @@ async def jetstream(nats_server: NatsServer) -> AsyncIterator[JetStreamContext]:
 async def ingest(
     request: pytest.FixtureRequest,
     nats_server: NatsServer,
-    issuer: TokenIssuer,
+    issuer: AccessTokenIssuer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[RunningIngest]:
     if request.param == "filesystem":
@@ -99,7 +100,7 @@ async def stored(ingest: RunningIngest, user_id: uuid.UUID, invoice_id: uuid.UUI
 
 async def upload(
     ingest: RunningIngest,
-    issuer: TokenIssuer,
+    issuer: AccessTokenIssuer,
     user_id: uuid.UUID,
     content: bytes,
     file_name: str,
@@ -118,7 +119,7 @@ async def upload(
 )
 async def test_an_accepted_upload_is_on_the_stream_as_the_contract_says(
     ingest: RunningIngest,
-    issuer: TokenIssuer,
+    issuer: AccessTokenIssuer,
     jetstream: JetStreamContext,
     content: bytes,
     file_name: str,
@@ -146,7 +147,7 @@ async def test_an_accepted_upload_is_on_the_stream_as_the_contract_says(
 
 
 async def test_a_text_file_named_pdf_is_refused(
-    ingest: RunningIngest, issuer: TokenIssuer, jetstream: JetStreamContext
+    ingest: RunningIngest, issuer: AccessTokenIssuer, jetstream: JetStreamContext
 ) -> None:
     user_id = uuid.uuid4()
 
@@ -167,7 +168,7 @@ async def test_a_text_file_named_pdf_is_refused(
 
 @pytest.mark.parametrize("extra_bytes", [1, 512 * 1024])
 async def test_an_oversized_upload_is_refused_and_leaves_nothing(
-    ingest: RunningIngest, issuer: TokenIssuer, jetstream: JetStreamContext, extra_bytes: int
+    ingest: RunningIngest, issuer: AccessTokenIssuer, jetstream: JetStreamContext, extra_bytes: int
 ) -> None:
     user_id = uuid.uuid4()
     content = pdf_bytes()
@@ -193,7 +194,7 @@ async def test_an_upload_without_a_token_is_refused(ingest: RunningIngest) -> No
 
 
 async def test_another_user_cannot_reach_the_file(
-    ingest: RunningIngest, issuer: TokenIssuer
+    ingest: RunningIngest, issuer: AccessTokenIssuer
 ) -> None:
     owner, stranger = uuid.uuid4(), uuid.uuid4()
     invoice_id = (await upload(ingest, issuer, owner, pdf_bytes(), "a.pdf")).json()["invoice_id"]
@@ -210,7 +211,7 @@ async def test_another_user_cannot_reach_the_file(
 
 
 async def test_the_same_idempotency_key_twice_is_one_invoice_and_one_event(
-    ingest: RunningIngest, issuer: TokenIssuer, jetstream: JetStreamContext
+    ingest: RunningIngest, issuer: AccessTokenIssuer, jetstream: JetStreamContext
 ) -> None:
     user_id, content, key = uuid.uuid4(), png_bytes(8, 8), f"retry-{uuid.uuid4()}"
 
@@ -223,7 +224,7 @@ async def test_the_same_idempotency_key_twice_is_one_invoice_and_one_event(
 
 
 async def test_the_owner_downloads_the_exact_bytes(
-    ingest: RunningIngest, issuer: TokenIssuer
+    ingest: RunningIngest, issuer: AccessTokenIssuer
 ) -> None:
     user_id, content = uuid.uuid4(), pdf_bytes("Beleg über 12,00 €")
     uploaded = await upload(ingest, issuer, user_id, content, "Beleg über 12 €.pdf")
@@ -245,7 +246,9 @@ async def test_the_owner_downloads_the_exact_bytes(
     assert response.headers["cache-control"] == "private, no-store"
 
 
-async def test_the_file_url_leads_to_the_file(ingest: RunningIngest, issuer: TokenIssuer) -> None:
+async def test_the_file_url_leads_to_the_file(
+    ingest: RunningIngest, issuer: AccessTokenIssuer
+) -> None:
     user_id, content = uuid.uuid4(), png_bytes(4, 4)
     invoice_id = (await upload(ingest, issuer, user_id, content, "s.png")).json()["invoice_id"]
 

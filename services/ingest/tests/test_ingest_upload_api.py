@@ -11,13 +11,13 @@ import httpx
 from ingest_support import (
     UNIT_MAX_UPLOAD_BYTES,
     FakeIngest,
-    TokenIssuer,
     chunked,
     multipart_body,
     pdf_bytes,
     png_bytes,
 )
 from invoice_contracts.events import InvoiceUploaded
+from invoice_devstack.tokens import AccessTokenIssuer
 from invoice_ingest.domain.idempotency import invoice_id_for_idempotency_key
 from invoice_platform.storage import invoice_object_key
 from prometheus_client import REGISTRY
@@ -31,7 +31,7 @@ def _metric(name: str, **labels: str) -> float:
 
 async def _upload(
     ingest: FakeIngest,
-    issuer: TokenIssuer,
+    issuer: AccessTokenIssuer,
     user_id: uuid.UUID,
     content: bytes,
     file_name: str = "invoice.pdf",
@@ -46,7 +46,7 @@ async def _upload(
 
 
 async def test_a_pdf_upload_is_stored_and_recorded(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     user_id, content = uuid.uuid4(), pdf_bytes()
     accepted_before = _metric("ingest_uploads_accepted_total", content_type="application/pdf")
@@ -83,7 +83,7 @@ async def test_a_pdf_upload_is_stored_and_recorded(
 
 
 async def test_a_png_is_recognised_whatever_name_and_type_the_client_claims(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     response = await _upload(
         fake_ingest, issuer, uuid.uuid4(), png_bytes(), "scan.bin", "application/octet-stream"
@@ -94,7 +94,7 @@ async def test_a_png_is_recognised_whatever_name_and_type_the_client_claims(
 
 
 async def test_a_text_file_named_pdf_is_refused_and_not_stored(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     refused_before = _metric("ingest_uploads_refused_total", reason="unsupported_type")
 
@@ -115,7 +115,7 @@ async def test_a_text_file_named_pdf_is_refused_and_not_stored(
 
 
 async def test_a_file_over_the_limit_is_refused_and_nothing_is_kept(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     content = pdf_bytes() + b"\x00" * UNIT_MAX_UPLOAD_BYTES
 
@@ -128,7 +128,7 @@ async def test_a_file_over_the_limit_is_refused_and_nothing_is_kept(
 
 
 async def test_a_file_of_exactly_the_limit_is_accepted(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     content = pdf_bytes()
     content += b"\x00" * (UNIT_MAX_UPLOAD_BYTES - len(content))
@@ -140,7 +140,7 @@ async def test_a_file_of_exactly_the_limit_is_accepted(
 
 
 async def test_a_streamed_body_is_cut_off_at_the_limit_without_reading_the_rest(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     body, content_type = multipart_body(
         [("file", "big.pdf", pdf_bytes() + b"\x00" * (4 * UNIT_MAX_UPLOAD_BYTES))]
@@ -164,7 +164,7 @@ async def test_a_streamed_body_is_cut_off_at_the_limit_without_reading_the_rest(
 
 
 async def test_a_declared_length_far_over_the_limit_is_refused_before_reading(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     sent: list[int] = []
 
@@ -189,7 +189,7 @@ async def test_a_declared_length_far_over_the_limit_is_refused_before_reading(
 
 
 async def test_a_form_without_a_file_field_is_refused(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     response = await fake_ingest.client.post(
         "/invoices/upload",
@@ -202,7 +202,7 @@ async def test_a_form_without_a_file_field_is_refused(
 
 
 async def test_a_body_that_is_not_a_form_is_refused(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     response = await fake_ingest.client.post(
         "/invoices/upload",
@@ -214,7 +214,7 @@ async def test_a_body_that_is_not_a_form_is_refused(
     assert response.json()["type"].endswith("missing-file")
 
 
-async def test_an_empty_file_is_refused(fake_ingest: FakeIngest, issuer: TokenIssuer) -> None:
+async def test_an_empty_file_is_refused(fake_ingest: FakeIngest, issuer: AccessTokenIssuer) -> None:
     response = await _upload(fake_ingest, issuer, uuid.uuid4(), b"")
 
     assert response.status_code == 422
@@ -223,7 +223,7 @@ async def test_an_empty_file_is_refused(fake_ingest: FakeIngest, issuer: TokenIs
 
 
 async def test_two_files_in_one_upload_are_refused(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     body, content_type = multipart_body(
         [("file", "a.pdf", pdf_bytes()), ("file", "b.pdf", pdf_bytes())]
@@ -240,7 +240,7 @@ async def test_two_files_in_one_upload_are_refused(
 
 
 async def test_a_body_cut_short_is_refused_and_nothing_is_stored(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     body, content_type = multipart_body([("file", "a.pdf", pdf_bytes())])
 
@@ -255,7 +255,9 @@ async def test_a_body_cut_short_is_refused_and_nothing_is_stored(
     assert fake_ingest.store.puts == 0
 
 
-async def test_other_form_fields_are_ignored(fake_ingest: FakeIngest, issuer: TokenIssuer) -> None:
+async def test_other_form_fields_are_ignored(
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
+) -> None:
     content = png_bytes()
     body, content_type = multipart_body(
         [("note", None, b"from the scanner"), ("file", "scan.png", content)]
@@ -282,9 +284,9 @@ async def test_without_a_token_nothing_is_read_or_stored(fake_ingest: FakeIngest
 
 
 async def test_a_token_signed_by_another_key_is_refused(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
-    forger = TokenIssuer(kid=issuer.kid)
+    forger = AccessTokenIssuer(kid=issuer.kid)
 
     response = await _upload(fake_ingest, forger, uuid.uuid4(), pdf_bytes())
 
@@ -293,7 +295,7 @@ async def test_a_token_signed_by_another_key_is_refused(
 
 
 async def test_the_same_idempotency_key_twice_gives_one_invoice_and_one_event(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     user_id, content = uuid.uuid4(), pdf_bytes()
 
@@ -309,7 +311,7 @@ async def test_the_same_idempotency_key_twice_gives_one_invoice_and_one_event(
 
 
 async def test_a_retry_after_the_bus_was_down_records_the_stored_upload(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     user_id, content = uuid.uuid4(), pdf_bytes()
     fake_ingest.appender.available = False
@@ -327,7 +329,7 @@ async def test_a_retry_after_the_bus_was_down_records_the_stored_upload(
 
 
 async def test_an_idempotency_key_reused_for_another_file_keeps_the_first_file(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     user_id = uuid.uuid4()
     first = await _upload(fake_ingest, issuer, user_id, pdf_bytes("A"), **{"Idempotency-Key": "k"})
@@ -342,7 +344,7 @@ async def test_an_idempotency_key_reused_for_another_file_keeps_the_first_file(
 
 
 async def test_an_idempotent_retry_of_an_invoice_with_later_events_is_still_accepted(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     user_id, content = uuid.uuid4(), pdf_bytes()
     first = await _upload(fake_ingest, issuer, user_id, content, **{"Idempotency-Key": "k-3"})
@@ -357,7 +359,7 @@ async def test_an_idempotent_retry_of_an_invoice_with_later_events_is_still_acce
 
 
 async def test_an_unusable_idempotency_key_is_refused(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     response = await _upload(
         fake_ingest, issuer, uuid.uuid4(), pdf_bytes(), **{"Idempotency-Key": "x" * 201}
@@ -368,7 +370,7 @@ async def test_an_unusable_idempotency_key_is_refused(
 
 
 async def test_when_the_store_is_down_the_upload_is_not_accepted(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     fake_ingest.store.available = False
 
@@ -379,7 +381,7 @@ async def test_when_the_store_is_down_the_upload_is_not_accepted(
 
 
 async def test_the_owner_downloads_the_exact_bytes_with_safe_headers(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     user_id, content = uuid.uuid4(), png_bytes(64, 64)
     uploaded = await _upload(fake_ingest, issuer, user_id, content, "Beleg Nr 5 €.png")
@@ -401,7 +403,7 @@ async def test_the_owner_downloads_the_exact_bytes_with_safe_headers(
 
 
 async def test_another_users_invoice_is_not_found(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     owner, stranger = uuid.uuid4(), uuid.uuid4()
     uploaded = await _upload(fake_ingest, issuer, owner, pdf_bytes())
@@ -419,7 +421,7 @@ async def test_another_users_invoice_is_not_found(
 
 
 async def test_an_invoice_id_that_is_not_a_uuid_is_not_found(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     response = await fake_ingest.client.get(
         "/invoices/not-a-uuid/file", headers=issuer.headers(uuid.uuid4())
@@ -436,7 +438,7 @@ async def test_downloads_need_a_token(fake_ingest: FakeIngest) -> None:
 
 
 async def test_without_presigning_the_file_url_is_the_download_route(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     user_id = uuid.uuid4()
     invoice_id = (await _upload(fake_ingest, issuer, user_id, pdf_bytes())).json()["invoice_id"]
@@ -450,7 +452,7 @@ async def test_without_presigning_the_file_url_is_the_download_route(
 
 
 async def test_a_presigned_file_url_expires_after_the_configured_time(
-    fake_ingest: FakeIngest, issuer: TokenIssuer
+    fake_ingest: FakeIngest, issuer: AccessTokenIssuer
 ) -> None:
     fake_ingest.store.presigns = True
     user_id = uuid.uuid4()

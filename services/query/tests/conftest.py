@@ -11,18 +11,19 @@ import nats.js.errors
 import pytest
 from faststream.nats import NatsBroker
 from invoice_contracts.events import STREAM_NAME
+from invoice_devstack.tokens import AccessTokenIssuer
 from invoice_platform.bus import EventAppender, ensure_invoice_stream, make_broker
 from invoice_query.adapters.database import make_engine
 from invoice_query.adapters.tables import applied_events, invoices
 from invoice_query.bootstrap import QueryService, create_app
 from invoice_query.settings import QuerySettings
-from query_testkit import TokenIssuer, eventually, running
+from query_testkit import eventually, running
 from sqlalchemy import select
 
 
 @pytest.fixture(scope="session")
-def issuer() -> TokenIssuer:
-    return TokenIssuer()
+def issuer() -> AccessTokenIssuer:
+    return AccessTokenIssuer()
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ class QueryHarness:
     settings: QuerySettings
     service: QueryService
     bus: NatsBroker
-    issuer: TokenIssuer
+    issuer: AccessTokenIssuer
 
     async def append(self, *events: Any) -> list[int]:
         appender = EventAppender(self.bus)
@@ -102,7 +103,7 @@ async def query_service(
     fresh_database: Callable[[], Awaitable[str]],
     nats_server: Any,
     bus: NatsBroker,
-    issuer: TokenIssuer,
+    issuer: AccessTokenIssuer,
 ) -> AsyncIterator[QueryHarness]:
     settings = harness_settings(await fresh_database(), nats_server.url)
     app = create_app(settings, key_set=issuer.key_set())

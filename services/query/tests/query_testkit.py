@@ -1,9 +1,8 @@
-"""Helpers for the query service's tests: tokens, events, a fake read model, bounded waits."""
+"""Helpers for the query service's tests: events, a fake read model, bounded waits."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import dataclasses
 import time
@@ -14,9 +13,6 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
-import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import FastAPI
 from invoice_contracts.events import (
     InvoiceExtracted,
@@ -29,7 +25,6 @@ from invoice_contracts.events import (
 )
 from invoice_contracts.extraction import Extraction, InvoiceData, Party
 from invoice_platform.storage import invoice_object_key
-from invoice_platform.tokens import AUDIENCE, ISSUER, JwksKeySet
 from invoice_query.domain.listing import InvoiceListing
 from invoice_query.domain.records import InvoiceRecord, ListedInvoice
 from invoice_query.handlers.ports import DeadLetter, EventRejected, ReadModelUnavailable
@@ -37,41 +32,6 @@ from invoice_query.handlers.ports import DeadLetter, EventRejected, ReadModelUna
 T = TypeVar("T")
 
 BASE_TIME = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
-
-
-class TokenIssuer:
-    """Signs access tokens the way auth does, with a key of its own."""
-
-    def __init__(self) -> None:
-        self.private_key = Ed25519PrivateKey.generate()
-        self.kid = uuid.uuid4().hex
-
-    def jwks(self) -> dict[str, Any]:
-        public = self.private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        x = base64.urlsafe_b64encode(public).rstrip(b"=").decode()
-        return {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": self.kid, "alg": "EdDSA"}]}
-
-    def key_set(self) -> JwksKeySet:
-        keys = JwksKeySet("http://127.0.0.1:9/unused-in-tests")
-        keys.load(self.jwks())
-        return keys
-
-    def token(self, user_id: uuid.UUID, *, expires_in: int = 300, **claims: Any) -> str:
-        now = int(time.time())
-        payload = {
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "typ": "access",
-            "sub": str(user_id),
-            "jti": uuid.uuid4().hex,
-            "iat": now,
-            "exp": now + expires_in,
-            **claims,
-        }
-        return jwt.encode(payload, self.private_key, algorithm="EdDSA", headers={"kid": self.kid})
-
-    def headers(self, user_id: uuid.UUID) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(user_id)}"}
 
 
 def uploaded(

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from invoice_devstack.tokens import AccessTokenIssuer
 from invoice_platform.tokens import TokenVerifier
 from invoice_query.bootstrap import create_api
 from invoice_query.entrypoints.http import QueryPorts
@@ -13,7 +14,6 @@ from invoice_query.settings import QuerySettings
 from query_testkit import (
     BASE_TIME,
     MemoryReadModel,
-    TokenIssuer,
     extracted,
     extraction_failed,
     uploaded,
@@ -25,7 +25,9 @@ PROBLEM_JSON = "application/problem+json"
 class Library:
     """A fake read model filled through the projector, and a client for the API."""
 
-    def __init__(self, client: httpx.AsyncClient, model: MemoryReadModel, issuer: TokenIssuer):
+    def __init__(
+        self, client: httpx.AsyncClient, model: MemoryReadModel, issuer: AccessTokenIssuer
+    ):
         self.client = client
         self.model = model
         self.issuer = issuer
@@ -43,8 +45,8 @@ class Library:
 
 
 @pytest.fixture(scope="module")
-def issuer() -> TokenIssuer:
-    return TokenIssuer()
+def issuer() -> AccessTokenIssuer:
+    return AccessTokenIssuer()
 
 
 @pytest.fixture

@@ -28,12 +28,13 @@ import socket
 import threading
 import time
 import uuid
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from invoice_devstack.lifecycle import Managed
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def _text_length(messages: list[Any]) -> int:
     return total
 
 
-class FakeOpenAI:
+class FakeOpenAI(Managed):
     """The fake server, run by uvicorn in a background thread on a free port."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -382,15 +383,3 @@ class FakeOpenAI:
             },
             "system_fingerprint": "fp_fake",
         }
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -9,9 +9,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Self
+from typing import IO
 
+from invoice_devstack.lifecycle import Managed
 from invoice_devstack.ports import free_port, port_is_open
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def _log_tail(path: Path, lines: int = 5) -> str:
         return ""
 
 
-class NatsServer:
+class NatsServer(Managed):
     """One nats-server process with JetStream storing under `store_dir`."""
 
     def __init__(
@@ -130,15 +130,3 @@ class NatsServer:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -16,12 +16,12 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
+from invoice_devstack.lifecycle import Managed
 from invoice_devstack.ports import free_port, wait_for_port
 
 logger = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ def _process_cmdline(pid: int) -> list[str]:
     return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
 
 
-class PostgresCluster(_DatabaseAdmin):
+class PostgresCluster(_DatabaseAdmin, Managed):
     """A PostgreSQL cluster in `data_dir`, created on first start and kept across restarts.
 
     When run as root the server runs as the postgres user, which must be able to reach
@@ -319,18 +319,6 @@ class PostgresCluster(_DatabaseAdmin):
 
     def __repr__(self) -> str:
         return f"PostgresCluster({self.data_dir}, port={self.port})"
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _chown_tree(path: Path, uid: int, gid: int) -> None:

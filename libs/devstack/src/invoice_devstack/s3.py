@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
+from invoice_devstack.lifecycle import Managed
+
 logger = logging.getLogger(__name__)
 
 
-class S3Server:
+class S3Server(Managed):
     """moto's S3 server on 127.0.0.1; everything it stores lives in memory until stop()."""
 
     # moto accepts any credentials; these are the dummies its documentation uses.
@@ -74,15 +75,3 @@ class S3Server:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
                 raise
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

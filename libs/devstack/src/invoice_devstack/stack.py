@@ -23,6 +23,7 @@ from typing import IO
 
 import httpx
 
+from invoice_devstack.lifecycle import Managed
 from invoice_devstack.nats import NatsServer
 from invoice_devstack.ports import free_port
 from invoice_devstack.postgres import PostgresCluster
@@ -77,7 +78,7 @@ def _stack_secrets(data_dir: Path) -> dict[str, str]:
 
 
 @dataclass
-class Stack:
+class Stack(Managed):
     """Starts and stops the infrastructure and the services as separate processes."""
 
     data_dir: Path
@@ -230,12 +231,6 @@ class Stack:
             self.nats.stop()
             self.nats = None
 
-    def __enter__(self) -> Stack:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def _copy_lines(source: IO[bytes] | None, log_file: IO[bytes], label: str) -> None:
