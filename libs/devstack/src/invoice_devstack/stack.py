@@ -232,7 +232,6 @@ class Stack(Managed):
             self.nats = None
 
 
-
 def _copy_lines(source: IO[bytes] | None, log_file: IO[bytes], label: str) -> None:
     if source is None:
         return
