@@ -14,6 +14,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -75,13 +76,13 @@ def _run_blocking(make_coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return pool.submit(lambda: asyncio.run(make_coroutine())).result()
 
 
-class _DatabaseAdmin:
+class _DatabaseAdmin(ABC):
     """Creating and dropping databases through the server's admin database."""
 
     admin_database = "postgres"
 
-    def url(self, database: str, driver: str = "postgresql+asyncpg") -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def url(self, database: str, driver: str = "postgresql+asyncpg") -> str: ...
 
     async def acreate_database(self, name: str) -> None:
         connection = await asyncpg.connect(self.url(self.admin_database, driver="postgresql"))
