@@ -71,6 +71,14 @@ def test_pdf_is_extracted_offline_and_png_through_openai(frontend, fake_openai):
     assert Decimal(extraction["data"]["total"]) == Decimal("108.25")
     assert extraction["usage"]["input_tokens"] > 0
 
+    # What the frontend reads is exactly what the LLM was asked to fill.
+    [request] = [r for r in fake_openai.requests if r.get("document_sha256") == sha256(png)]
+    sent = request["response_format"]["json_schema"]
+    assert sent["strict"] is True
+    published = alice.http.get("/schemas/invoice-data")  # no token: it is public
+    assert published.status_code == 200
+    assert published.json() == sent["schema"]
+
     pdf_detail = bob.wait_until_settled(pdf_upload.json()["invoice_id"])
     assert pdf_detail["status"] == "extracted", pdf_detail
     data = pdf_detail["extraction"]["data"]

@@ -126,5 +126,6 @@ GATEWAY_ROUTES = RoutingTable(
         Route("GET", "/invoices", Backend.QUERY),
         Route("GET", "/invoices/search", Backend.QUERY),
         Route("GET", "/invoices/{invoice_id}", Backend.QUERY),
+        Route("GET", "/schemas/invoice-data", Backend.QUERY, public=True),
     ]
 )

@@ -9,6 +9,8 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+from invoice_contracts.extraction import invoice_data_json_schema
 from invoice_platform.logs import bind_log_context
 from invoice_platform.problems import Problem
 from invoice_platform.tokens import TokenVerifier, authenticate
@@ -216,3 +218,13 @@ async def get_invoice(
 def install_routes(app: FastAPI, ports: QueryPorts) -> None:
     app.state.query = ports
     app.include_router(router)
+
+
+@router.get("/schemas/invoice-data", tags=["schemas"])
+async def invoice_data_schema() -> JSONResponse:
+    """The JSON Schema of extracted invoice data: the very schema the LLM is asked to fill."""
+    return JSONResponse(
+        invoice_data_json_schema(),
+        media_type="application/schema+json",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
