@@ -14,6 +14,7 @@ from invoice_auth.adapters.store import StoreUnavailable
 from invoice_auth.domain.accounts import EmailAlreadyRegistered, User
 from invoice_auth.domain.sessions import RefreshSession
 from invoice_auth.domain.signing import StoredSigningKey
+from invoice_auth.domain.throttling import LoginFailures
 from invoice_auth.domain.user_settings import StoredSettings
 
 
@@ -23,6 +24,7 @@ class _State:
     sessions: dict[uuid.UUID, RefreshSession] = field(default_factory=dict)
     settings: dict[uuid.UUID, StoredSettings] = field(default_factory=dict)
     signing_keys: dict[str, StoredSigningKey] = field(default_factory=dict)
+    login_failures: dict[str, LoginFailures] = field(default_factory=dict)
 
 
 class InMemoryTransaction:
@@ -77,6 +79,20 @@ class InMemoryTransaction:
 
     async def add_signing_key(self, key: StoredSigningKey) -> None:
         self.state.signing_keys[key.kid] = key
+
+    async def retire_signing_key(self, kid: str, now: datetime) -> None:
+        key = self.state.signing_keys[kid]
+        if key.retired_at is None:
+            self.state.signing_keys[kid] = replace(key, retired_at=now)
+
+    async def login_failures(self, email_key: str) -> LoginFailures | None:
+        return self.state.login_failures.get(email_key)
+
+    async def save_login_failures(self, record: LoginFailures) -> None:
+        self.state.login_failures[record.email_key] = record
+
+    async def forget_login_failures(self, email_key: str) -> None:
+        self.state.login_failures.pop(email_key, None)
 
 
 class InMemoryAuthStore:

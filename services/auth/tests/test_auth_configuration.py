@@ -101,5 +101,6 @@ async def test_a_second_start_reuses_the_stored_signing_key() -> None:
     first = await start(auth_settings(), store)
     second = await start(auth_settings(), store)
 
-    assert first.service.issuer.key.kid == second.service.issuer.key.kid
+    first_key = await first.service.signing_key.get()
+    assert first_key.kid == (await second.service.signing_key.get()).kid
     assert len(store.state.signing_keys) == 1

@@ -67,7 +67,13 @@ async def test_migrating_creates_the_tables_at_the_head_revision(
     revision, schema = await snapshot(engine)
     assert revision == head_revision() is not None
     tables = {line.split(".", 1)[0] for line in schema if "." in line.split(":", 1)[0]}
-    assert {"users", "refresh_sessions", "user_settings", "signing_keys"} <= tables
+    assert {
+        "users",
+        "refresh_sessions",
+        "user_settings",
+        "signing_keys",
+        "login_failures",
+    } <= tables
 
 
 async def test_migrating_a_current_database_again_changes_nothing(
@@ -121,7 +127,7 @@ async def test_instances_starting_together_migrate_once_and_share_one_signing_ke
         for store in stores:
             await store.close()
 
-    kids = {runtime.service.issuer.key.kid for runtime in runtimes}
+    kids = {(await runtime.service.signing_key.get()).kid for runtime in runtimes}
     async with engine.connect() as connection:
         stored = (await connection.execute(sa.text("select kid from signing_keys"))).all()
     assert len(kids) == 1

@@ -13,8 +13,8 @@ from auth_fakes import InMemoryAuthStore, SettableClock
 from invoice_auth.domain.accounts import InvalidCredentials
 from invoice_auth.domain.encryption import SecretBox
 from invoice_auth.domain.passwords import FAST_PARAMETERS, PRODUCTION_PARAMETERS, PasswordHashing
-from invoice_auth.domain.signing import SigningKey, TokenIssuer
-from invoice_auth.service import AuthService
+from invoice_auth.domain.signing import SigningKey
+from invoice_auth.service import AuthService, CurrentSigningKey
 
 PASSWORD = "a long enough password"
 
@@ -33,11 +33,16 @@ class RecordingHashing(PasswordHashing):
 
 def service_with(passwords: PasswordHashing, store: InMemoryAuthStore) -> AuthService:
     clock = SettableClock()
+    box = SecretBox(b"s" * 32)
+    if not store.state.signing_keys:
+        key = SigningKey.generate(clock()).sealed(box)
+        store.state.signing_keys[key.kid] = key
     return AuthService(
         store,
         passwords,
-        TokenIssuer(SigningKey.generate(clock()), timedelta(minutes=15)),
-        SecretBox(b"s" * 32),
+        CurrentSigningKey(store, box, clock),
+        box,
+        access_ttl=timedelta(minutes=15),
         refresh_ttl=timedelta(days=30),
         default_model="gpt-4o-mini",
         clock=clock,

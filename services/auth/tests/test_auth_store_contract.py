@@ -15,6 +15,7 @@ from invoice_auth.domain.accounts import EmailAlreadyRegistered, User
 from invoice_auth.domain.encryption import SecretBox
 from invoice_auth.domain.sessions import RefreshSession, new_refresh_token, start_family
 from invoice_auth.domain.signing import SigningKey
+from invoice_auth.domain.throttling import LoginFailures
 from invoice_auth.domain.user_settings import StoredSettings
 
 NOW = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)
@@ -199,3 +200,37 @@ async def test_setup_may_run_any_number_of_times(store: AuthStore) -> None:
             assert await transaction.user_by_id(user.id) == user
 
     await store.ping()
+
+
+async def test_login_failures_are_saved_replaced_and_forgotten_per_email_key(
+    store: AuthStore,
+) -> None:
+    key, other = uuid.uuid4().hex, uuid.uuid4().hex
+
+    async with store.transaction() as transaction:
+        assert await transaction.login_failures(key) is None
+        await transaction.save_login_failures(LoginFailures(key, NOW, 1))
+        await transaction.save_login_failures(LoginFailures(other, NOW, 4))
+    async with store.transaction() as transaction:
+        await transaction.save_login_failures(LoginFailures(key, NOW, 2))
+    async with store.transaction() as transaction:
+        assert await transaction.login_failures(key) == LoginFailures(key, NOW, 2)
+        await transaction.forget_login_failures(key)
+    async with store.transaction() as transaction:
+        assert await transaction.login_failures(key) is None
+        assert await transaction.login_failures(other) == LoginFailures(other, NOW, 4)
+
+
+async def test_a_retired_signing_key_is_no_longer_live(store: AuthStore) -> None:
+    box = SecretBox(b"b" * 32)
+    kept, retired = (SigningKey.generate(NOW).sealed(box) for _ in range(2))
+    async with store.transaction() as transaction:
+        await transaction.add_signing_key(kept)
+        await transaction.add_signing_key(retired)
+
+    async with store.transaction() as transaction:
+        await transaction.retire_signing_key(retired.kid, NOW)
+    async with store.transaction() as transaction:
+        live = await transaction.live_signing_keys()
+
+    assert [key.kid for key in live] == [kept.kid]

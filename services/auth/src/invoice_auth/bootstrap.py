@@ -18,7 +18,7 @@ from invoice_auth.adapters.postgres import PostgresAuthStore
 from invoice_auth.adapters.store import AuthStore, StoreUnavailable
 from invoice_auth.domain.encryption import SecretBox
 from invoice_auth.domain.passwords import PasswordHashing
-from invoice_auth.domain.signing import SigningKey, TokenIssuer
+from invoice_auth.domain.throttling import LoginThrottle
 from invoice_auth.entrypoints.http import (
     MAX_BODY_BYTES,
     AuthRuntime,
@@ -26,7 +26,13 @@ from invoice_auth.entrypoints.http import (
     router,
 )
 from invoice_auth.entrypoints.limits import BodySizeLimit
-from invoice_auth.service import AuthService, Clock, prepare_signing_key, utc_now
+from invoice_auth.service import (
+    AuthService,
+    Clock,
+    CurrentSigningKey,
+    prepare_signing_key,
+    utc_now,
+)
 from invoice_auth.settings import AuthSettings
 
 logger = logging.getLogger(__name__)
@@ -41,7 +47,7 @@ def postgres_store(settings: AuthSettings) -> AuthStore:
 
 async def _signing_key_when_store_answers(
     settings: AuthSettings, store: AuthStore, box: SecretBox, clock: Clock
-) -> SigningKey:
+) -> None:
     # The database may still be starting next to us (compose, the local runner): wait for
     # it a bounded while rather than exit and rely on a restart policy.
     deadline = time.monotonic() + settings.startup_timeout_seconds
@@ -69,24 +75,31 @@ async def start(
             "development key, which protects nothing (allowed outside production only)"
         )
     box = SecretBox(settings.encryption_key)
-    signing_key = await _signing_key_when_store_answers(settings, store, box, clock)
+    await _signing_key_when_store_answers(settings, store, box, clock)
+    signing_key = CurrentSigningKey(store, box, clock)
+    # Read now, so that a key sealed under another encryption key stops the start.
+    first_key = await signing_key.get()
     if passwords is None:
         # Hashing the dummy password takes a moment with production parameters.
         passwords = await asyncio.to_thread(
             PasswordHashing.for_profile, settings.password_hash_profile
         )
-    issuer = TokenIssuer(signing_key, timedelta(seconds=settings.access_token_ttl_seconds))
     service = AuthService(
         store,
         passwords,
-        issuer,
+        signing_key,
         box,
+        access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
         default_model=settings.default_model,
+        login_throttle=LoginThrottle(
+            max_failures=settings.login_max_failures,
+            window=timedelta(seconds=settings.login_failure_window_seconds),
+        ),
         clock=clock,
     )
     verifier = TokenVerifier(OwnKeySet(service.public_keys))
-    logger.info("auth ready; signing with key %s", signing_key.kid)
+    logger.info("auth ready; signing with key %s", first_key.kid)
     return AuthRuntime(settings=settings, service=service, verifier=verifier)
 
 

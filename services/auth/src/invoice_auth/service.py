@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -30,7 +31,15 @@ from invoice_auth.domain.sessions import (
     refresh_token_hash,
     start_family,
 )
-from invoice_auth.domain.signing import SigningKey, TokenIssuer
+from invoice_auth.domain.signing import (
+    SIGNING_KEY_CACHE,
+    SigningKey,
+    StoredSigningKey,
+    TokenIssuer,
+    key_that_signs,
+    keys_to_retire,
+)
+from invoice_auth.domain.throttling import LoginThrottle, login_key
 from invoice_auth.domain.user_settings import (
     SettingsChanges,
     StoredSettings,
@@ -44,9 +53,12 @@ from invoice_auth.domain.user_settings import (
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+DEFAULT_LOGIN_THROTTLE = LoginThrottle()
 
 REGISTRATIONS = Counter("auth_registrations_total", "Accounts registered")
-LOGINS = Counter("auth_logins_total", "Login attempts, by outcome", ["outcome"])
+LOGINS = Counter(
+    "auth_logins_total", "Login attempts, by outcome (success, failure, throttled)", ["outcome"]
+)
 REFRESHES = Counter(
     "auth_refreshes_total",
     "Refresh token uses, by outcome (success, unknown, revoked, expired, reused)",
@@ -94,23 +106,97 @@ class ExtractionSettings:
     model: str
 
 
-async def prepare_signing_key(store: AuthStore, box: SecretBox, now: datetime) -> SigningKey:
-    """The newest live signing key, made and stored on the very first start."""
+async def prepare_signing_key(store: AuthStore, box: SecretBox, now: datetime) -> None:
+    """Makes and stores the first signing key when the store has none."""
     async with store.setup() as transaction:
-        live = await transaction.live_signing_keys()
-        if not live:
+        if not await transaction.live_signing_keys():
             key = SigningKey.generate(now)
             await transaction.add_signing_key(key.sealed(box))
             logger.info("created signing key %s", key.kid)
-            return key
-    try:
-        return SigningKey.unsealed(live[0], box)
-    except SecretUnreadable as exc:
-        raise SigningKeyUnreadable(
-            f"signing key {live[0].kid} does not decrypt with AUTH_SETTINGS_ENCRYPTION_KEY: "
-            "start with the key it was stored under, or retire the stored signing keys "
-            "(set signing_keys.retired_at) so that a new one is made"
-        ) from exc
+
+
+@dataclass(frozen=True)
+class KeyRotation:
+    new_kid: str
+    retired_kids: list[str]
+    published_kids: list[str]
+
+
+async def rotate_signing_key(
+    store: AuthStore, box: SecretBox, now: datetime, access_ttl: timedelta
+) -> KeyRotation:
+    """Adds a new signing key and retires the keys no unexpired token can name any more."""
+    key = SigningKey.generate(now)
+    # Under the setup lock, so that two rotations, or a rotation and a first start, cannot
+    # interleave.
+    async with store.setup() as transaction:
+        await transaction.add_signing_key(key.sealed(box))
+        live = await transaction.live_signing_keys()
+        retired = keys_to_retire(live, now, access_ttl)
+        for old in retired:
+            await transaction.retire_signing_key(old.kid, now)
+    retired_kids = [old.kid for old in retired]
+    published = [stored.kid for stored in live if stored.kid not in retired_kids]
+    logger.info(
+        "rotated signing keys: made %s, retired %s, published %s",
+        key.kid,
+        ", ".join(retired_kids) or "none",
+        ", ".join(published),
+    )
+    return KeyRotation(key.kid, retired_kids, published)
+
+
+class CurrentSigningKey:
+    """The key new tokens are signed with, as the store says, read again every
+    SIGNING_KEY_CACHE so that a rotation reaches running instances without a restart."""
+
+    def __init__(
+        self,
+        store: AuthStore,
+        box: SecretBox,
+        clock: Clock = utc_now,
+        *,
+        cache_for: timedelta = SIGNING_KEY_CACHE,
+    ) -> None:
+        self.store = store
+        self.box = box
+        self.clock = clock
+        self.cache_for = cache_for
+        self._key: SigningKey | None = None
+        self._read_at: datetime | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> SigningKey:
+        if self._key is not None and not self._stale():
+            return self._key
+        async with self._lock:
+            if self._key is None or self._stale():
+                now = self.clock()
+                async with self.store.transaction() as transaction:
+                    live = await transaction.live_signing_keys()
+                if not live:
+                    raise SigningKeyUnreadable(
+                        "every signing key is retired; run 'invoice-auth rotate-signing-key'"
+                    )
+                chosen = key_that_signs(live, now)
+                if self._key is None or self._key.kid != chosen.kid:
+                    self._key = self._unsealed(chosen)
+                    logger.info("signing new access tokens with key %s", chosen.kid)
+                self._read_at = now
+        return self._key
+
+    def _stale(self) -> bool:
+        return self._read_at is None or self.clock() >= self._read_at + self.cache_for
+
+    def _unsealed(self, stored: StoredSigningKey) -> SigningKey:
+        try:
+            return SigningKey.unsealed(stored, self.box)
+        except SecretUnreadable as exc:
+            raise SigningKeyUnreadable(
+                f"signing key {stored.kid} does not decrypt with AUTH_SETTINGS_ENCRYPTION_KEY: "
+                "start with the key it was stored under, or retire the stored signing keys "
+                "(set signing_keys.retired_at) and run 'invoice-auth rotate-signing-key'"
+            ) from exc
 
 
 class AuthService:
@@ -118,19 +204,23 @@ class AuthService:
         self,
         store: AuthStore,
         passwords: PasswordHashing,
-        issuer: TokenIssuer,
+        signing_key: CurrentSigningKey,
         box: SecretBox,
         *,
+        access_ttl: timedelta,
         refresh_ttl: timedelta,
         default_model: str,
+        login_throttle: LoginThrottle = DEFAULT_LOGIN_THROTTLE,
         clock: Clock = utc_now,
     ) -> None:
         self.store = store
         self.passwords = passwords
-        self.issuer = issuer
+        self.signing_key = signing_key
         self.box = box
+        self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
         self.default_model = default_model
+        self.login_throttle = login_throttle
         self.clock = clock
 
     async def register(self, email: str, password: str) -> User:
@@ -154,8 +244,8 @@ class AuthService:
             # No account can match, whatever the email: refusing early reveals nothing.
             LOGINS.labels("failure").inc()
             raise InvalidCredentials
-        async with self.store.transaction() as transaction:
-            user = await transaction.user_by_email(stored_email)
+        email_key = login_key(stored_email)
+        user = await self._counted_attempt(email_key, stored_email)
         if user is None:
             await self.passwords.verify_nobody(password)
             LOGINS.labels("failure").inc()
@@ -175,10 +265,37 @@ class AuthService:
             if new_hash is not None:
                 await transaction.set_password_hash(user.id, new_hash)
             await transaction.add_refresh_session(session)
+            await transaction.forget_login_failures(email_key)
         if new_hash is not None:
             logger.info("rehashed the password of user %s with current parameters", user.id)
         LOGINS.labels("success").inc()
-        return self._tokens(session, refresh_token, now)
+        return await self._tokens(session, refresh_token, now)
+
+    async def _counted_attempt(self, email_key: str, email: str) -> User | None:
+        """The account of the email, once the attempt is counted; LoginThrottled instead when
+        the email had too many failed logins lately."""
+        now = self.clock()
+        async with self.store.transaction() as transaction:
+            before = await transaction.login_failures(email_key)
+            throttled = self.login_throttle.refusal(before, now)
+            if throttled is None:
+                # Counted as failed before the password is checked and forgotten on success,
+                # so that guesses sent in parallel cannot exceed the limit while being checked.
+                counted = self.login_throttle.counted(before, email_key, now)
+                await transaction.save_login_failures(counted)
+                user = await transaction.user_by_email(email)
+        if throttled is not None:
+            LOGINS.labels("throttled").inc()
+            raise throttled
+        if counted.failures == self.login_throttle.max_failures:
+            logger.warning(
+                "email key %s has had %d login attempts since %s; the next ones wait until %s",
+                email_key[:12],
+                counted.failures,
+                counted.window_start.isoformat(),
+                (counted.window_start + self.login_throttle.window).isoformat(),
+            )
+        return user
 
     async def refresh(self, refresh_token: str) -> IssuedTokens:
         now = self.clock()
@@ -209,7 +326,7 @@ class AuthService:
             raise refusal
         assert successor is not None  # made whenever the token was not refused
         REFRESHES.labels("success").inc()
-        return self._tokens(successor, successor_token, now)
+        return await self._tokens(successor, successor_token, now)
 
     async def logout(self, refresh_token: str) -> None:
         """Ends the session the token belongs to; unknown or ended sessions are no error."""
@@ -274,8 +391,11 @@ class AuthService:
             live = await transaction.live_signing_keys()
         return {"keys": [key.public_jwk for key in live]}
 
-    def _tokens(self, session: RefreshSession, refresh_token: str, now: datetime) -> IssuedTokens:
-        access = self.issuer.issue(session.user_id, now)
+    async def _tokens(
+        self, session: RefreshSession, refresh_token: str, now: datetime
+    ) -> IssuedTokens:
+        issuer = TokenIssuer(await self.signing_key.get(), self.access_ttl)
+        access = issuer.issue(session.user_id, now)
         return IssuedTokens(
             access_token=access.token,
             expires_in=access.expires_in,

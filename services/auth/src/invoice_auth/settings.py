@@ -38,6 +38,21 @@ def decode_encryption_key(value: str) -> bytes:
 
 
 class AuthSettings(ServiceSettings):
+    """Auth's settings; each field is read from AUTH_<FIELD NAME> unless named otherwise.
+
+    Login throttling: after AUTH_LOGIN_MAX_FAILURES failed logins for one email (registered or
+    not) within AUTH_LOGIN_FAILURE_WINDOW_SECONDS of the first, further logins for that email
+    get 429 "too-many-login-attempts" with Retry-After, without a password check, until the
+    window ends; a successful login starts the count again. The count is kept in the database,
+    so every instance shares it.
+
+    Signing keys: `invoice-auth rotate-signing-key` makes a new key. It is published in the
+    JWKS at once and signs new tokens once it is a minute old (verifiers reload the JWKS for
+    an unknown key id at most every 30 s); running instances read which key signs every 30 s.
+    Older keys leave the JWKS only when no unexpired token can name them, which depends on
+    AUTH_ACCESS_TOKEN_TTL_SECONDS: run the command with the same value as the service.
+    """
+
     model_config = SettingsConfigDict(
         env_prefix="AUTH_", env_file=None, extra="ignore", frozen=True
     )
@@ -51,8 +66,25 @@ class AuthSettings(ServiceSettings):
     startup_timeout_seconds: float = Field(
         default=30.0, ge=0, description="How long to wait for the database when starting"
     )
-    access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
+    access_token_ttl_seconds: int = Field(
+        default=900,
+        ge=30,
+        le=86_400,
+        description="Lifetime of access tokens; also decides when rotated keys are retired",
+    )
     refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=60, le=365 * 86_400)
+    login_max_failures: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Failed logins per email within the window before logins are refused",
+    )
+    login_failure_window_seconds: int = Field(
+        default=900,
+        ge=1,
+        le=86_400,
+        description="Length of the window that counts failed logins, from its first failure",
+    )
     jwks_max_age_seconds: int = Field(default=300, ge=0, le=86_400)
     password_hash_profile: PasswordHashProfile = "production"  # noqa: S105 (a profile name)
     settings_encryption_key: SecretStr | None = Field(

@@ -20,6 +20,7 @@ from invoice_auth.adapters.store import StoreUnavailable
 from invoice_auth.domain.accounts import EmailAlreadyRegistered, User
 from invoice_auth.domain.sessions import RefreshSession
 from invoice_auth.domain.signing import StoredSigningKey
+from invoice_auth.domain.throttling import LoginFailures
 from invoice_auth.domain.user_settings import StoredSettings
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,9 @@ logger = logging.getLogger(__name__)
 # Any constant works as long as every auth instance uses the same one; advisory locks are
 # scoped to the current database, so it cannot collide with other services' databases.
 SETUP_LOCK_KEY = 0x696E765F61757468  # "inv_auth"
+# The two-key form of advisory locks, with this as the first key, holds one lock per email
+# key; two emails sharing a lock only wait for each other.
+LOGIN_FAILURES_LOCK_CLASS = 0x6C6F6769  # "logi"
 
 
 def _user(row: RowMapping) -> User:
@@ -190,6 +194,37 @@ class PostgresTransaction:
                 retired_at=key.retired_at,
             )
         )
+
+    async def retire_signing_key(self, kid: str, now: datetime) -> None:
+        table = schema.signing_keys
+        await self.connection.execute(
+            update(table)
+            .where(table.c.kid == kid, table.c.retired_at.is_(None))
+            .values(retired_at=now)
+        )
+
+    async def login_failures(self, email_key: str) -> LoginFailures | None:
+        # A row lock cannot cover an email's first failure, whose row does not exist yet.
+        lock_id = int(email_key[:8], 16) - 2**31
+        await self.connection.execute(
+            select(func.pg_advisory_xact_lock(LOGIN_FAILURES_LOCK_CLASS, lock_id))
+        )
+        table = schema.login_failures
+        row = await self._one(select(table).where(table.c.email_key == email_key))
+        if row is None:
+            return None
+        return LoginFailures(row["email_key"], row["window_start"], row["failures"])
+
+    async def save_login_failures(self, record: LoginFailures) -> None:
+        values = {"window_start": record.window_start, "failures": record.failures}
+        statement = insert(schema.login_failures).values(email_key=record.email_key, **values)
+        await self.connection.execute(
+            statement.on_conflict_do_update(index_elements=["email_key"], set_=values)
+        )
+
+    async def forget_login_failures(self, email_key: str) -> None:
+        table = schema.login_failures
+        await self.connection.execute(table.delete().where(table.c.email_key == email_key))
 
 
 class PostgresAuthStore:

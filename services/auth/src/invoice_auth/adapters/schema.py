@@ -7,6 +7,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Integer,
     LargeBinary,
     MetaData,
     Table,
@@ -67,4 +68,14 @@ signing_keys = Table(
     Column("public_jwk", JSONB, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("retired_at", DateTime(timezone=True), nullable=True),
+)
+
+# Rows stay after their window until the email's next login attempt replaces or deletes them:
+# one short row per email tried, which only matters when someone tries millions of emails.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("email_key", Text, primary_key=True),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("failures", Integer, nullable=False),
 )

@@ -11,6 +11,7 @@ from typing import Protocol
 from invoice_auth.domain.accounts import User
 from invoice_auth.domain.sessions import RefreshSession
 from invoice_auth.domain.signing import StoredSigningKey
+from invoice_auth.domain.throttling import LoginFailures
 from invoice_auth.domain.user_settings import StoredSettings
 
 
@@ -50,6 +51,16 @@ class AuthTransaction(Protocol):
         """Signing keys not retired, newest first."""
 
     async def add_signing_key(self, key: StoredSigningKey) -> None: ...
+
+    async def retire_signing_key(self, kid: str, now: datetime) -> None: ...
+
+    async def login_failures(self, email_key: str) -> LoginFailures | None:
+        """The email's count, which no other transaction changes until this one ends, even
+        while no row exists yet."""
+
+    async def save_login_failures(self, record: LoginFailures) -> None: ...
+
+    async def forget_login_failures(self, email_key: str) -> None: ...
 
 
 class AuthStore(Protocol):

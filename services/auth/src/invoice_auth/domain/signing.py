@@ -6,8 +6,10 @@ import base64
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import jwt
@@ -23,6 +25,12 @@ from invoice_platform.tokens import AUDIENCE, ISSUER
 from invoice_auth.domain.encryption import SecretBox
 
 ALGORITHM = "EdDSA"
+# Instances re-read which key signs at most this long after they last read it.
+SIGNING_KEY_CACHE = timedelta(seconds=30)
+# A new key is published in the JWKS at once but signs only once it is this old: verifiers
+# load an unknown key id again only after a 30 s cool-down, and would otherwise refuse the
+# first tokens of a new key for up to that long.
+KEY_PUBLICATION_DELAY = timedelta(seconds=60)
 
 
 def _b64url(raw: bytes) -> str:
@@ -129,3 +137,28 @@ class TokenIssuer:
             claims, self.key.private_key, algorithm=ALGORITHM, headers={"kid": self.key.kid}
         )
         return AccessToken(token=token, token_id=token_id, expires_in=int(self.ttl.total_seconds()))
+
+
+def key_that_signs(live: Sequence[StoredSigningKey], now: datetime) -> StoredSigningKey:
+    """Of the live keys (newest first, at least one), the newest that has been published for
+    KEY_PUBLICATION_DELAY; the oldest live key while none has, as on the very first start."""
+    published = now - KEY_PUBLICATION_DELAY
+    return next((key for key in live if key.created_at <= published), live[-1])
+
+
+def keys_to_retire(
+    live: Sequence[StoredSigningKey], now: datetime, access_ttl: timedelta
+) -> list[StoredSigningKey]:
+    """The live keys (newest first) that no unexpired token can name any more.
+
+    A key signs until every instance has moved to its successor, which happens at most
+    KEY_PUBLICATION_DELAY + SIGNING_KEY_CACHE after the successor was made; its last tokens
+    expire one access-token TTL later. A rotation passes a key made that instant, so the
+    key that signed until then is always kept.
+    """
+    last_use_after_successor = KEY_PUBLICATION_DELAY + SIGNING_KEY_CACHE + access_ttl
+    return [
+        key
+        for successor, key in pairwise(live)
+        if successor.created_at + last_use_after_successor <= now
+    ]

@@ -6,7 +6,7 @@ import hmac
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -24,6 +24,7 @@ from invoice_auth.domain.accounts import (
 )
 from invoice_auth.domain.encryption import SecretUnreadable
 from invoice_auth.domain.sessions import RefreshRefused
+from invoice_auth.domain.throttling import LoginThrottled
 from invoice_auth.domain.user_settings import SettingsChanges, SettingsRefused
 from invoice_auth.service import AuthService, IssuedTokens, SettingsView, UnknownUser
 from invoice_auth.settings import AuthSettings
@@ -254,6 +255,20 @@ def install_error_handlers(app: FastAPI) -> None:
             401,
             "invalid-credentials",
             "The email or the password is wrong. Check both and try again.",
+        )
+
+    @app.exception_handler(LoginThrottled)
+    async def _login_throttled(request: Request, exc: LoginThrottled) -> Response:
+        retry_at = exc.retry_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        minutes = -(-exc.retry_after_seconds // 60)
+        return problem_response(
+            request,
+            429,
+            "too-many-login-attempts",
+            f"Too many failed logins for this email. Try again in {minutes} minute(s), "
+            f"after {retry_at}.",
+            headers={"Retry-After": str(exc.retry_after_seconds)},
+            retry_at=retry_at,
         )
 
     @app.exception_handler(RefreshRefused)
