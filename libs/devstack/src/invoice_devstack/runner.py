@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import fields
 from pathlib import Path
 
 from invoice_devstack.stack import Stack, StackPorts
@@ -28,16 +29,24 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where the stream, database and files are kept (default: ./.data)",
     )
     parser.add_argument("--extractors", type=int, default=1, help="extractor processes to run")
-    parser.add_argument(
-        "--gateway-port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8000"))
-    )
+    defaults = StackPorts()
+    for name in fields(StackPorts):
+        variable = f"STACK_{name.name.upper()}_PORT"
+        parser.add_argument(
+            f"--{name.name}-port",
+            type=int,
+            default=int(os.environ.get(variable, getattr(defaults, name.name))),
+            help=f"port of {name.name} (default {getattr(defaults, name.name)}; env {variable})",
+        )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s      stack | %(message)s")
-    ports = StackPorts(gateway=args.gateway_port)
+    ports = StackPorts(
+        **{name.name: getattr(args, f"{name.name}_port") for name in fields(StackPorts)}
+    )
     stack = Stack(args.data_dir.resolve(), ports=ports, extractors=args.extractors, echo_logs=True)
     stopping = threading.Event()
 
@@ -50,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stack.start()
     except (RuntimeError, TimeoutError, OSError) as exc:
-        logger.error("the stack did not start: %s", exc)
+        logger.error(
+            "the stack did not start: %s. If another program holds one of its ports, stop it "
+            "or pick other ports (invoice-stack --help lists the options).",
+            exc,
+        )
         return 1
     print(
         "\n"
