@@ -9,11 +9,11 @@ from gateway_standins import (
     MAX_UPLOAD_BYTES,
     Recorder,
     SigningKey,
-    ThreadedServer,
     auth_app,
     ingest_app,
     query_app,
 )
+from invoice_devstack.asgi import ThreadedAsgiServer
 from invoice_devstack.ports import free_port
 from invoice_gateway.bootstrap import create_app
 from invoice_gateway.settings import GatewaySettings
@@ -41,9 +41,9 @@ def stand_ins() -> Iterator[StandIns]:
     key = SigningKey()
     recorders = Recorder(), Recorder(), Recorder()
     servers = [
-        ThreadedServer(auth_app(recorders[0], key.jwks), "auth-stand-in").start(),
-        ThreadedServer(ingest_app(recorders[1]), "ingest-stand-in").start(),
-        ThreadedServer(query_app(recorders[2]), "query-stand-in").start(),
+        ThreadedAsgiServer(auth_app(recorders[0], key.jwks), "auth-stand-in").start(),
+        ThreadedAsgiServer(ingest_app(recorders[1]), "ingest-stand-in").start(),
+        ThreadedAsgiServer(query_app(recorders[2]), "query-stand-in").start(),
     ]
     yield StandIns(key, *recorders, *(server.url for server in servers))
     for server in servers:
@@ -51,7 +51,7 @@ def stand_ins() -> Iterator[StandIns]:
 
 
 def _serve_gateway(settings: GatewaySettings, name: str) -> Iterator[RunningGateway]:
-    server = ThreadedServer(create_app(settings), name, lifespan="on").start()
+    server = ThreadedAsgiServer(create_app(settings), name, lifespan="on").start()
     yield RunningGateway(server.url, settings)
     server.stop()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import socket
 import threading
 import time
 import uuid
@@ -17,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import StreamingResponse
 from invoice_devstack.tokens import AccessTokenIssuer
@@ -202,57 +200,3 @@ def query_app(recorder: Recorder) -> FastAPI:
     for path in ("/invoices", "/invoices/search", "/invoices/{invoice_id}"):
         _declare(app, "GET", path, echo)
     return app
-
-
-class ThreadedServer:
-    """Serves an ASGI app with uvicorn in a daemon thread, on a port bound before it starts."""
-
-    def __init__(self, app: Any, name: str, *, lifespan: str = "off") -> None:
-        self.app = app
-        self.name = name
-        self.lifespan = lifespan
-        self.port = 0
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._sock: socket.socket | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 10.0) -> ThreadedServer:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = int(sock.getsockname()[1])
-        config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            access_log=False,
-            lifespan=self.lifespan,
-            timeout_graceful_shutdown=1,
-            log_config=None,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name=self.name, daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() >= deadline:
-                server.should_exit = True
-                sock.close()
-                raise RuntimeError(f"{self.name} did not start on port {self.port}")
-            time.sleep(0.01)
-        self._server, self._thread, self._sock = server, thread, sock
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self._server is None or self._thread is None:
-            return
-        self._server.should_exit = True
-        self._thread.join(timeout)
-        if self._sock is not None:
-            self._sock.close()
-        self._server = self._thread = self._sock = None

@@ -24,16 +24,15 @@ import copy
 import hashlib
 import json
 import logging
-import socket
 import threading
 import time
 import uuid
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from invoice_devstack.asgi import ThreadedAsgiServer
 from invoice_devstack.lifecycle import Managed
 
 logger = logging.getLogger(__name__)
@@ -164,17 +163,14 @@ class FakeOpenAI(Managed):
         self._answers: dict[str, dict[str, Any]] = {}
         self._attempts: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
-        self._port: int | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._sock: socket.socket | None = None
         self.app = self._build_app()
+        self._http = ThreadedAsgiServer(self.app, "fake-openai", host=host)
 
     @property
     def port(self) -> int:
-        if self._port is None:
+        if not self._http.running:
             raise RuntimeError("the fake OpenAI server has not been started")
-        return self._port
+        return self._http.port
 
     @property
     def base_url(self) -> str:
@@ -196,50 +192,17 @@ class FakeOpenAI(Managed):
             self.delay_seconds = 0.0
 
     def start(self, timeout: float = 10.0) -> None:
-        if self._server is not None:
+        if self._http.running:
             return
-        # Binding here and handing uvicorn the socket leaves no window for a port clash.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, 0))
-        self._port = int(sock.getsockname()[1])
-        config = uvicorn.Config(
-            self.app,
-            # None keeps uvicorn from reconfiguring the host process's logging.
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=2,
-            backlog=1024,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="fake-openai", daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() >= deadline:
-                server.should_exit = True
-                sock.close()
-                raise RuntimeError(f"the fake OpenAI server did not start on port {self._port}")
-            time.sleep(0.01)
-        self._server, self._thread = server, thread
-        self._sock = sock
+        self._http.start(timeout)
         logger.info("fake OpenAI listening on %s", self.base_url)
 
     def stop(self, timeout: float = 10.0) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is None or thread is None:
+        if not self._http.running:
             return
-        server.should_exit = True
-        thread.join(timeout)
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-        logger.info("stopped the fake OpenAI on port %s", self._port)
+        port = self._http.port
+        self._http.stop(timeout)
+        logger.info("stopped the fake OpenAI on port %s", port)
 
     def _build_app(self) -> FastAPI:
         app = FastAPI(title="fake OpenAI", openapi_url=None, docs_url=None, redoc_url=None)
