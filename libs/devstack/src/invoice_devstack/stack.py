@@ -125,7 +125,8 @@ class Stack(Managed):
         for database in (AUTH_DATABASE, QUERY_DATABASE):
             self.postgres.create_database(database)
 
-    def service_env(self, name: str) -> dict[str, str]:
+    def service_env(self) -> dict[str, str]:
+        """The environment every service process starts with; each then gets its own port."""
         assert self.nats is not None and self.postgres is not None
         stack_secrets = _stack_secrets(self.data_dir)
         ports = self.ports
@@ -162,7 +163,7 @@ class Stack(Managed):
         # Further extractors share the durable consumer; only their health port differs.
         port = getattr(self.ports, name) if index == 0 else free_port()
         label = name if index == 0 else f"{name}-{index}"
-        env = self.service_env(name)
+        env = self.service_env()
         env[f"{name.upper()}_PORT"] = str(port)
         log_path = self.logs_dir / f"{label}.log"
         log_file = log_path.open("ab")
